@@ -1,0 +1,107 @@
+using Tern.Models;
+using Tern.Threading;
+
+namespace Tern.Inference;
+
+/// <summary>
+/// Runs forward passes of a shared <see cref="Model"/> with its own worker threads and buffers. A batch may mix
+/// tokens of several sequences, each at its own position in its own <see cref="KvCache"/>. One evaluator runs one
+/// batch at a time; use one evaluator per concurrent caller.
+/// </summary>
+public sealed class Evaluator : IDisposable
+{
+    private readonly ForwardState _state;
+    private float[] _logits = [];
+
+    public Evaluator(Model model, int threads = 0)
+    {
+        Model = model;
+        Pool = new WorkerPool(threads > 0 ? threads : WorkerPool.DefaultThreadCount);
+        _state = new ForwardState(model.Config, Pool);
+    }
+
+    public Model Model { get; }
+    public WorkerPool Pool { get; }
+    public int Threads => Pool.ThreadCount;
+
+    /// <summary>Largest number of tokens sent through one forward pass by <see cref="Decode"/>.</summary>
+    public int MaxBatch { get; init; } = 512;
+
+    /// <summary>
+    /// One forward pass. Returns the logits of the tokens whose <see cref="BatchToken.WantLogits"/> is set, in batch
+    /// order, [count][vocab]; the span is valid until the next call.
+    /// </summary>
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<BatchToken> batch)
+    {
+        var c = Model.Config;
+        int wanted = 0;
+        foreach (var bt in batch)
+        {
+            if ((uint)bt.Token >= (uint)c.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(batch), $"token id {bt.Token} is outside the vocabulary (0..{c.VocabSize - 1})");
+            if (bt.Cache.Layers != c.Layers || bt.Cache.KvDim != c.KvDim)
+                throw new ArgumentException("KV cache was made for another model");
+            if ((uint)bt.Position >= (uint)bt.Cache.Capacity)
+                throw new ContextFullException(bt.Position, bt.Cache.Capacity);
+            if (bt.WantLogits) wanted++;
+        }
+        if (batch.IsEmpty) return [];
+        var s = _state;
+        s.Begin(batch);
+        for (int t = 0; t < s.Count; t++)
+            Model.TokenEmbedding.DecodeRow(batch[t].Token, s.X.AsSpan(t * c.Dim, c.Dim));
+        for (int l = 0; l < c.Layers; l++)
+            Model.Forward.Layer(s, Model.Layers[l], l);
+
+        // Final norm and output layer, only for the rows whose logits are wanted.
+        s.In.Reset(wanted, c.Dim);
+        for (int t = 0, j = 0; t < s.Count; t++)
+            if (batch[t].WantLogits)
+                ForwardState.RmsNormRow(s.X.AsSpan(t * c.Dim, c.Dim), Model.OutputNorm, s.In.Row(j++), c.RmsEps);
+        if (_logits.Length < wanted * c.VocabSize) _logits = new float[wanted * c.VocabSize];
+        if (wanted > 0)
+        {
+            Model.Output.Prepare(s.In);
+            s.MatMulRows(Model.Output, s.In, _logits);
+        }
+        return _logits.AsSpan(0, wanted * c.VocabSize);
+    }
+
+    /// <summary>
+    /// Feeds <paramref name="tokens"/> to a sequence (in batches of at most <see cref="MaxBatch"/>) and returns the
+    /// logits of the last token, or of every token when <paramref name="allLogits"/> is set ([count][vocab]).
+    /// </summary>
+    public float[] Decode(Sequence seq, ReadOnlySpan<int> tokens, bool allLogits = false)
+    {
+        int vocab = Model.Config.VocabSize;
+        if (seq.Length + tokens.Length > seq.Cache.Capacity)
+            throw new ContextFullException(seq.Length + tokens.Length, seq.Cache.Capacity);
+        var result = new float[(allLogits ? tokens.Length : 1) * vocab];
+        var batch = new BatchToken[Math.Min(tokens.Length, MaxBatch)];
+        int outRow = 0;
+        for (int start = 0; start < tokens.Length; start += MaxBatch)
+        {
+            int n = Math.Min(MaxBatch, tokens.Length - start);
+            for (int i = 0; i < n; i++)
+            {
+                bool last = start + i == tokens.Length - 1;
+                batch[i] = new BatchToken(tokens[start + i], seq.Length + i, seq.Cache, allLogits || last);
+            }
+            var logits = Forward(batch.AsSpan(0, n));
+            logits.CopyTo(result.AsSpan(outRow * vocab));
+            outRow += logits.Length / vocab;
+            seq.Append(tokens.Slice(start, n));
+        }
+        return result;
+    }
+
+    public void Dispose() => Pool.Dispose();
+}
+
+/// <summary>The prompt or conversation does not fit the context (KV cache) size.</summary>
+public sealed class ContextFullException(int needed, int capacity)
+    : Exception($"the context is full: {needed} tokens needed, the context holds {capacity} (raise -c/--ctx-size or shorten the prompt)")
+{
+    public int Needed { get; } = needed;
+    public int Capacity { get; } = capacity;
+}

@@ -1,0 +1,207 @@
+using Tern.Kernels;
+using Tern.Models;
+using Tern.Models.Layers;
+using Tern.Threading;
+
+namespace Tern.Inference;
+
+/// <summary>
+/// The working buffers and basic operations of one forward pass over a batch of tokens (possibly from several
+/// sequences). Architectures compose these operations; every operation treats each token independently, in a fixed
+/// order, so a token's result is the same whether it is computed alone or in a batch, and on any number of threads.
+/// </summary>
+public sealed class ForwardState
+{
+    private readonly MatMulJob _matMul = new();
+    private readonly AttentionJob _attention = new();
+    private BatchToken[] _batch = [];
+
+    internal ForwardState(ModelConfig config, WorkerPool pool)
+    {
+        Config = config;
+        Pool = pool;
+        _attention.State = this;
+    }
+
+    public ModelConfig Config { get; }
+    public WorkerPool Pool { get; }
+    public int Count { get; private set; }
+    public ReadOnlySpan<BatchToken> Batch => _batch.AsSpan(0, Count);
+
+    // Buffers, [Count][width] row-major.
+    public float[] X = [];        // residual stream [dim]
+    public float[] Q = [];        // [heads · head_dim]
+    public float[] K = [];        // [kv_heads · head_dim]
+    public float[] V = [];        // [kv_heads · head_dim]
+    public float[] Attn = [];     // attention output [heads · head_dim]
+    public float[] Tmp = [];      // projection output [dim]
+    public float[] Gate = [];     // [ffn]
+    public float[] Up = [];       // [ffn]
+    public readonly LinearInput In = new();     // normalized input of the next projections
+
+    internal void Begin(ReadOnlySpan<BatchToken> batch)
+    {
+        Count = batch.Length;
+        if (_batch.Length < Count) _batch = new BatchToken[Count];
+        batch.CopyTo(_batch);
+        var c = Config;
+        Ensure(ref X, c.Dim); Ensure(ref Q, c.QDim); Ensure(ref K, c.KvDim); Ensure(ref V, c.KvDim);
+        Ensure(ref Attn, c.QDim); Ensure(ref Tmp, c.Dim); Ensure(ref Gate, c.FfnDim); Ensure(ref Up, c.FfnDim);
+    }
+
+    private void Ensure(ref float[] buffer, int width)
+    {
+        if (buffer.Length < Count * width) buffer = new float[Count * width];
+    }
+
+    public Span<float> Rows(float[] buffer, int width) => buffer.AsSpan(0, Count * width);
+
+    // ---- element-wise and per-token operations ----
+
+    /// <summary>RMSNorm of each row of <paramref name="src"/> times <paramref name="gain"/>, written into <paramref name="dst"/>: y = (x · 1/sqrt(mean(x²) + eps)) · g.</summary>
+    public void RmsNorm(float[] src, int width, ReadOnlySpan<float> gain, LinearInput dst)
+    {
+        dst.Reset(Count, width);
+        for (int t = 0; t < Count; t++)
+            RmsNormRow(src.AsSpan(t * width, width), gain, dst.Row(t), Config.RmsEps);
+    }
+
+    public static void RmsNormRow(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> y, float eps)
+    {
+        float mean = FloatDot.SumOfSquares(x) / x.Length;
+        float scale = 1f / MathF.Sqrt(mean + eps);
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] * scale * g[i];
+    }
+
+    /// <summary>x += y, row by row.</summary>
+    public void Add(float[] x, float[] y, int width)
+    {
+        var a = x.AsSpan(0, Count * width);
+        var b = y.AsSpan(0, Count * width);
+        for (int i = 0; i < a.Length; i++) a[i] += b[i];
+    }
+
+    /// <summary>Rotary position embedding, ggml's way: θ starts at the position and is multiplied by base^(−2/n_dims) per pair.</summary>
+    public void Rope(float[] buffer, int heads, bool neox)
+    {
+        int hd = Config.HeadDim, nDims = Config.RopeDim, width = heads * hd;
+        Span<float> cos = stackalloc float[nDims / 2], sin = stackalloc float[nDims / 2];
+        float thetaScale = MathF.Pow(Config.RopeTheta, -2.0f / nDims);
+        for (int t = 0; t < Count; t++)
+        {
+            float theta = _batch[t].Position;
+            for (int i = 0; i < nDims / 2; i++)
+            {
+                cos[i] = MathF.Cos(theta);
+                sin[i] = MathF.Sin(theta);
+                theta *= thetaScale;
+            }
+            for (int h = 0; h < heads; h++)
+            {
+                var v = buffer.AsSpan(t * width + h * hd, hd);
+                for (int i = 0; i < nDims / 2; i++)
+                {
+                    // NEOX pairs dims (i, i + n/2); the "normal" style pairs adjacent dims (2i, 2i + 1).
+                    int a = neox ? i : 2 * i, b = neox ? i + nDims / 2 : 2 * i + 1;
+                    float x0 = v[a], x1 = v[b];
+                    v[a] = x0 * cos[i] - x1 * sin[i];
+                    v[b] = x0 * sin[i] + x1 * cos[i];
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes this batch's K and V rows into each token's cache at its position.</summary>
+    public void StoreKv(int layer)
+    {
+        int kvd = Config.KvDim;
+        for (int t = 0; t < Count; t++)
+        {
+            var bt = _batch[t];
+            K.AsSpan(t * kvd, kvd).CopyTo(bt.Cache.Key(layer, bt.Position));
+            V.AsSpan(t * kvd, kvd).CopyTo(bt.Cache.Value(layer, bt.Position));
+        }
+    }
+
+    // ---- parallel operations ----
+
+    /// <summary>y = W x for every token, output rows split across the worker threads.</summary>
+    public void MatMul(Linear w, LinearInput x, float[] y)
+    {
+        if (x.Cols != w.In) throw new InvalidOperationException($"{w.Name}: input width {x.Cols}, expected {w.In}");
+        w.Prepare(x);
+        MatMulRows(w, x, y);
+    }
+
+    /// <summary>y = W x where x may have a different row count than the batch (e.g. only the rows whose logits are wanted).</summary>
+    public void MatMulRows(Linear w, LinearInput x, float[] y)
+    {
+        _matMul.Set(w, x, y);
+        Pool.For(w.Out, _matMul, granule: 16);
+        _matMul.Set(null, null, null);
+    }
+
+    /// <summary>Causal self-attention of every token over its own sequence's cache (positions 0..its own), into <see cref="Attn"/>.</summary>
+    public void Attention(int layer, float scale)
+    {
+        _attention.Layer = layer;
+        _attention.Scale = scale;
+        Pool.For(Count * Config.Heads, _attention);
+    }
+
+    private sealed class MatMulJob : IParallelBody
+    {
+        private Linear? _w; private LinearInput? _x; private float[]? _y;
+        public void Set(Linear? w, LinearInput? x, float[]? y) { _w = w; _x = x; _y = y; }
+        public void Run(int start, int end) => _w!.ComputeRows(_x!, _y.AsSpan(0, _x!.Count * _w.Out), start, end);
+    }
+
+    private sealed class AttentionJob : IParallelBody
+    {
+        [ThreadStatic] private static float[]? t_scores;
+        public ForwardState State = null!;
+        public int Layer;
+        public float Scale;
+
+        public void Run(int start, int end)
+        {
+            var s = State;
+            var c = s.Config;
+            int hd = c.HeadDim, kvd = c.KvDim, group = c.Heads / c.KvHeads;
+            for (int item = start; item < end; item++)
+            {
+                int t = item / c.Heads, h = item % c.Heads;
+                var bt = s._batch[t];
+                int n = bt.Position + 1;
+                var scores = t_scores is { } b && b.Length >= n ? b.AsSpan(0, n) : (t_scores = new float[Math.Max(n, 1024)]).AsSpan(0, n);
+                var q = s.Q.AsSpan(t * c.QDim + h * hd, hd);
+                var keys = bt.Cache.Keys(Layer, n);
+                var values = bt.Cache.Values(Layer, n);
+                int kvOffset = h / group * hd;
+                float max = float.NegativeInfinity;
+                for (int p = 0; p < n; p++)
+                {
+                    float sc = FloatDot.Dot(q, keys.Slice(p * kvd + kvOffset, hd)) * Scale;
+                    scores[p] = sc;
+                    if (sc > max) max = sc;
+                }
+                float sum = 0;
+                for (int p = 0; p < n; p++)
+                {
+                    float e = MathF.Exp(scores[p] - max);
+                    scores[p] = e;
+                    sum += e;
+                }
+                float inv = 1f / sum;
+                var o = s.Attn.AsSpan(t * c.QDim + h * hd, hd);
+                o.Clear();
+                for (int p = 0; p < n; p++)
+                {
+                    float w = scores[p] * inv;
+                    var v = values.Slice(p * kvd + kvOffset, hd);
+                    for (int i = 0; i < hd; i++) o[i] += w * v[i];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Tern.Kernels;
+
+/// <summary>
+/// Float32 dot product with one fixed summation order on every ISA: element i is added to lane i mod 16 of 16
+/// running sums (multiply, then add: no FMA), and the 16 lanes are reduced in a fixed tree. Vector512, 2 × Vector256,
+/// 4 × Vector128 and the scalar loop all perform exactly the same float operations, so results are bit-identical
+/// whatever the CPU, thread count or batch shape.
+/// </summary>
+public static class FloatDot
+{
+    public const int Lanes = 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length != b.Length) throw new ArgumentException("length mismatch");
+        int n = a.Length, full = n - n % Lanes;
+        Span<float> lanes = stackalloc float[Lanes];
+        ref float pa = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+        ref float pb = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var s = Vector512<float>.Zero;
+            for (int i = 0; i < full; i += 16)
+                s += Vector512.LoadUnsafe(ref pa, (nuint)i) * Vector512.LoadUnsafe(ref pb, (nuint)i);
+            s.CopyTo(lanes);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> s0 = default, s1 = default;
+            for (int i = 0; i < full; i += 16)
+            {
+                s0 += Vector256.LoadUnsafe(ref pa, (nuint)i) * Vector256.LoadUnsafe(ref pb, (nuint)i);
+                s1 += Vector256.LoadUnsafe(ref pa, (nuint)i + 8) * Vector256.LoadUnsafe(ref pb, (nuint)i + 8);
+            }
+            s0.CopyTo(lanes); s1.CopyTo(lanes[8..]);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int i = 0; i < full; i += 16)
+            {
+                s0 += Vector128.LoadUnsafe(ref pa, (nuint)i) * Vector128.LoadUnsafe(ref pb, (nuint)i);
+                s1 += Vector128.LoadUnsafe(ref pa, (nuint)i + 4) * Vector128.LoadUnsafe(ref pb, (nuint)i + 4);
+                s2 += Vector128.LoadUnsafe(ref pa, (nuint)i + 8) * Vector128.LoadUnsafe(ref pb, (nuint)i + 8);
+                s3 += Vector128.LoadUnsafe(ref pa, (nuint)i + 12) * Vector128.LoadUnsafe(ref pb, (nuint)i + 12);
+            }
+            s0.CopyTo(lanes); s1.CopyTo(lanes[4..]); s2.CopyTo(lanes[8..]); s3.CopyTo(lanes[12..]);
+        }
+        else
+        {
+            return DotScalar(a, b);
+        }
+        for (int i = full; i < n; i++) lanes[i - full] += a[i] * b[i];
+        return Reduce(lanes);
+    }
+
+    /// <summary>The reference: the same operations in plain scalar code.</summary>
+    public static float DotScalar(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        Span<float> lanes = stackalloc float[Lanes];
+        lanes.Clear();
+        for (int i = 0; i < a.Length; i++)
+        {
+            float p = a[i] * b[i];
+            lanes[i % Lanes] += p;
+        }
+        return Reduce(lanes);
+    }
+
+    /// <summary>Fixed reduction tree: halve the lane count by adding the upper half onto the lower half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Reduce(Span<float> l)
+    {
+        for (int i = 0; i < 8; i++) l[i] += l[i + 8];
+        for (int i = 0; i < 4; i++) l[i] += l[i + 4];
+        for (int i = 0; i < 2; i++) l[i] += l[i + 2];
+        return l[0] + l[1];
+    }
+
+    /// <summary>Sum of squares with the same fixed order (used by RMSNorm).</summary>
+    public static float SumOfSquares(ReadOnlySpan<float> x) => Dot(x, x);
+}

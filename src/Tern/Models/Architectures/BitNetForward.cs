@@ -1,0 +1,38 @@
+using Tern.Inference;
+
+namespace Tern.Models.Architectures;
+
+/// <summary>
+/// BitNet b1.58 (2B-4T, "bitnet-b1.58"/"bitnet-25") and 1bitLLM ("bitnet"): LLaMA-like blocks with an extra
+/// RMSNorm (sub-norm) before the attention output and the FFN down projection, NEOX RoPE. They differ only in
+/// the FFN activation: squared ReLU for 2B-4T, SiLU for 1bitLLM.
+/// </summary>
+internal sealed class BitNetForward(FfnActivation activation) : ArchitectureForward
+{
+    public FfnActivation Activation { get; } = activation;
+
+    public override void Layer(ForwardState s, LayerWeights w, int layer)
+    {
+        var c = s.Config;
+        // Attention
+        s.RmsNorm(s.X, c.Dim, w.AttnNorm, s.In);
+        s.MatMul(w.Q, s.In, s.Q);
+        s.MatMul(w.K, s.In, s.K);
+        s.MatMul(w.V, s.In, s.V);
+        s.Rope(s.Q, c.Heads, neox: true);
+        s.Rope(s.K, c.KvHeads, neox: true);
+        s.StoreKv(layer);
+        s.Attention(layer, 1f / MathF.Sqrt(c.HeadDim));
+        s.RmsNorm(s.Attn, c.QDim, w.AttnSubNorm, s.In);     // sub-norm before the output projection
+        s.MatMul(w.O, s.In, s.Tmp);
+        s.Add(s.X, s.Tmp, c.Dim);
+        // Feed-forward
+        s.RmsNorm(s.X, c.Dim, w.FfnNorm, s.In);
+        s.MatMul(w.Gate, s.In, s.Gate);
+        s.MatMul(w.Up, s.In, s.Up);
+        Ffn.Apply(Activation, s.Rows(s.Gate, c.FfnDim), s.Rows(s.Up, c.FfnDim));
+        s.RmsNorm(s.Gate, c.FfnDim, w.FfnSubNorm, s.In);    // sub-norm over n_ff before the down projection
+        s.MatMul(w.Down, s.In, s.Tmp);
+        s.Add(s.X, s.Tmp, c.Dim);
+    }
+}

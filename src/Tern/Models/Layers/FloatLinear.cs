@@ -1,0 +1,32 @@
+using Tern.Kernels;
+
+namespace Tern.Models.Layers;
+
+/// <summary>A float projection (F32/F16/BF16/Q8_0/Q6_K weights × float32 activations), used for output layers and float-stored models.</summary>
+public sealed class FloatLinear : Linear
+{
+    [ThreadStatic] private static float[]? t_row;
+
+    public FloatLinear(FloatMatrix w, float extraScale = 1f) : base(w.Name, w.Cols, w.Rows)
+    {
+        Weights = w; ExtraScale = extraScale;
+    }
+
+    public FloatMatrix Weights { get; }
+    public float ExtraScale { get; }
+    public override long WeightBytes => Weights.ByteSize;
+
+    public override void ComputeRows(LinearInput x, Span<float> y, int row0, int row1)
+    {
+        var row = t_row is { } b && b.Length >= In ? b.AsSpan(0, In) : (t_row = new float[Math.Max(In, 4096)]).AsSpan(0, In);
+        for (int r = row0; r < row1; r++)
+        {
+            Weights.DecodeRow(r, row);
+            for (int t = 0; t < x.Count; t++)
+            {
+                float v = FloatDot.Dot(row, x.Row(t));
+                y[t * Out + r] = ExtraScale == 1f ? v : v * ExtraScale;
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Tern.Kernels;
+
+namespace Tern.Models.Layers;
+
+/// <summary>
+/// The input rows of one or more linear layers for a batch of tokens: float values, plus their int8 quantization,
+/// made once on first use and shared by every ternary layer that reads the same input (q, k and v; gate and up).
+/// </summary>
+public sealed class LinearInput
+{
+    private float[] _x = [];
+    private sbyte[] _q = [];
+    private float[] _factors = [];
+    private bool _quantized;
+    private ActivationScheme _scheme;
+
+    public int Count { get; private set; }
+    public int Cols { get; private set; }
+
+    /// <summary>Float rows [Count][Cols].</summary>
+    public Span<float> X => _x.AsSpan(0, Count * Cols);
+    public Span<float> Row(int t) => _x.AsSpan(t * Cols, Cols);
+
+    /// <summary>Prepares for <paramref name="count"/> rows of <paramref name="cols"/> values; the caller then fills <see cref="X"/>.</summary>
+    public void Reset(int count, int cols)
+    {
+        Count = count; Cols = cols; _quantized = false;
+        if (_x.Length < count * cols) _x = new float[count * cols];
+    }
+
+    /// <summary>The int8 rows and one scale factor per row (quantized now if not yet done with this scheme).</summary>
+    public (ReadOnlyMemory<sbyte> Q, ReadOnlyMemory<float> Factors) Quantized(ActivationScheme scheme)
+    {
+        if (!_quantized || _scheme != scheme)
+        {
+            if (_q.Length < Count * Cols) _q = new sbyte[Count * Cols];
+            if (_factors.Length < Count) _factors = new float[Count];
+            for (int t = 0; t < Count; t++)
+                _factors[t] = Quantize(scheme, Row(t), _q.AsSpan(t * Cols, Cols));
+            _quantized = true;
+            _scheme = scheme;
+        }
+        return (_q.AsMemory(0, Count * Cols), _factors.AsMemory(0, Count));
+    }
+
+    public static float Quantize(ActivationScheme scheme, ReadOnlySpan<float> x, Span<sbyte> q)
+    {
+        if (scheme == ActivationScheme.AbsMax) return ActivationQuantizer.Quantize(x, q);
+        float max = -1;
+        foreach (float v in x) max = Math.Max(max, MathF.Abs(v));
+        float s = (float)(max / 127.0);
+        float inv = (float)(1.0 / s);
+        for (int i = 0; i < x.Length; i++)
+            q[i] = (sbyte)Math.Clamp(Math.Round((double)(x[i] * inv), MidpointRounding.AwayFromZero), -128, 127);
+        return s;
+    }
+
+    public static float Rescale(ActivationScheme scheme, int dot, float factor, float weightScale) => scheme switch
+    {
+        ActivationScheme.AbsMax => (float)dot / factor * weightScale,
+        _ => dot * (weightScale * factor),
+    };
+}

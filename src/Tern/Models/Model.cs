@@ -1,0 +1,91 @@
+using Tern.Gguf;
+using Tern.Kernels;
+using Tern.Models.Architectures;
+using Tern.Models.Layers;
+
+namespace Tern.Models;
+
+/// <summary>
+/// A loaded model: configuration, weight views into the memory-mapped GGUF file, and its architecture's forward pass.
+/// Read-only after loading, so one instance serves any number of sequences (each with its own <see cref="Inference.KvCache"/>).
+/// </summary>
+public sealed class Model : IDisposable
+{
+    private Model(GgufFile file, ModelConfig config, ITernaryKernel kernel)
+    {
+        File = file;
+        Config = config;
+        Kernel = kernel;
+        var scheme = config.Kind == ArchitectureKind.BitLlama2c ? ActivationScheme.BitLlama2c : ActivationScheme.AbsMax;
+        var loader = new ModelLoader(file, config, kernel, scheme);
+        int dim = config.Dim, ff = config.FfnDim, qd = config.QDim, kvd = config.KvDim;
+        bool subNorms = config.Kind is ArchitectureKind.BitNetB158 or ArchitectureKind.BitNet;
+        bool blockNorms = config.Kind != ArchitectureKind.BitLlama2c;
+        // 1bitLLM files may carry a scale tensor per projection; it multiplies that projection's output.
+        float Scale(string n) => config.Kind == ArchitectureKind.BitNet ? loader.OptionalScalar(n + ".scale") : 1f;
+
+        Layers = new LayerWeights[config.Layers];
+        for (int l = 0; l < config.Layers; l++)
+        {
+            string p = $"blk.{l}.";
+            Layers[l] = new LayerWeights
+            {
+                AttnNorm = blockNorms ? loader.NormWeights(p + "attn_norm.weight", dim) : null,
+                Q = loader.Linear(p + "attn_q.weight", dim, qd, Scale(p + "attn_q")),
+                K = loader.Linear(p + "attn_k.weight", dim, kvd, Scale(p + "attn_k")),
+                V = loader.Linear(p + "attn_v.weight", dim, kvd, Scale(p + "attn_v")),
+                AttnSubNorm = subNorms ? loader.NormWeights(p + "attn_sub_norm.weight", qd) : null,
+                O = loader.Linear(p + "attn_output.weight", qd, dim, Scale(p + "attn_output")),
+                FfnNorm = blockNorms ? loader.NormWeights(p + "ffn_norm.weight", dim) : null,
+                Gate = loader.Linear(p + "ffn_gate.weight", dim, ff, Scale(p + "ffn_gate")),
+                Up = loader.Linear(p + "ffn_up.weight", dim, ff, Scale(p + "ffn_up")),
+                FfnSubNorm = subNorms ? loader.NormWeights(p + "ffn_sub_norm.weight", ff) : null,
+                Down = loader.Linear(p + "ffn_down.weight", ff, dim, Scale(p + "ffn_down")),
+            };
+        }
+        TokenEmbedding = loader.FloatMatrix("token_embd.weight", dim, config.VocabSize);
+        OutputNorm = loader.NormWeights("output_norm.weight", dim);
+        // Tied embeddings unless the file has its own output matrix.
+        Output = file.FindTensor("output.weight") is null
+            ? new FloatLinear(TokenEmbedding)
+            : loader.Linear("output.weight", dim, config.VocabSize);
+        Forward = config.Kind switch
+        {
+            ArchitectureKind.BitNetB158 => new BitNetForward(FfnActivation.SquaredRelu),
+            ArchitectureKind.BitNet => new BitNetForward(FfnActivation.Silu),
+            ArchitectureKind.Llama => new LlamaForward(),
+            ArchitectureKind.BitLlama2c => new BitLlama2cForward(),
+            _ => throw new NotSupportedException(config.Kind.ToString()),
+        };
+    }
+
+    public GgufFile File { get; }
+    public ModelConfig Config { get; }
+    public ITernaryKernel Kernel { get; }
+    public LayerWeights[] Layers { get; }
+    public FloatMatrix TokenEmbedding { get; }   // [vocab][dim]
+    public float[] OutputNorm { get; }           // [dim]
+    public Linear Output { get; }                // [dim → vocab]
+    internal ArchitectureForward Forward { get; }
+
+    /// <summary>Total bytes of weights read to generate one token.</summary>
+    public long WeightBytesPerToken => Layers.Sum(l => l.Projections.Sum(p => p.WeightBytes)) + Output.WeightBytes;
+
+    /// <summary>Opens and validates a GGUF model. Errors name the problem: <see cref="GgufFormatException"/> for bad files, <see cref="NotSupportedException"/> for unsupported content.</summary>
+    public static Model Load(string path, ITernaryKernel? kernel = null)
+    {
+        var file = GgufFile.Open(path);
+        try
+        {
+            var config = ModelConfig.FromGguf(file);
+            return new Model(file, config, kernel ?? KernelRegistry.Best);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => File.Dispose();
+}

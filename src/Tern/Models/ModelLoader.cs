@@ -1,0 +1,75 @@
+using Tern.Gguf;
+using Tern.Kernels;
+using Tern.Models.Layers;
+using Tern.Tensors;
+
+namespace Tern.Models;
+
+/// <summary>Builds the weight views of a model from a GGUF file, checking every shape against the configuration.</summary>
+internal sealed unsafe class ModelLoader(GgufFile file, ModelConfig config, ITernaryKernel kernel, ActivationScheme scheme)
+{
+    public float[] NormWeights(string name, int length)
+    {
+        var t = file.GetTensor(name);
+        CheckShape(t, length);
+        var result = new float[length];
+        Dequantizer.DequantizeRow(t.Type, file.GetTensorBytes(t), result);
+        return result;
+    }
+
+    public float[]? OptionalNormWeights(string name, int length) =>
+        file.FindTensor(name) is null ? null : NormWeights(name, length);
+
+    public FloatMatrix FloatMatrix(string name, int cols, int rows)
+    {
+        var t = file.GetTensor(name);
+        CheckShape(t, cols, rows);
+        return new FloatMatrix(name, t.Type, rows, cols, file.GetTensorPointer(t));
+    }
+
+    /// <summary>A projection [cols → rows]: ternary tensors get the int8 path, float tensors a float product.</summary>
+    public Linear Linear(string name, int cols, int rows, float extraScale = 1f)
+    {
+        var t = file.GetTensor(name);
+        CheckShape(t, cols, rows);
+        if (!GgmlTypeInfo.IsTernary(t.Type))
+            return new FloatLinear(new FloatMatrix(name, t.Type, rows, cols, file.GetTensorPointer(t)), extraScale);
+        float scale = TernaryScale(t);
+        var m = new TernaryMatrix(name, t.Type, rows, cols, file.GetTensorPointer(t), t.ByteSize, scale);
+        var k = kernel.Supports(m) ? kernel : Kernels.Reference.ReferenceTernaryKernel.Instance;
+        if (!k.Supports(m)) throw new NotSupportedException($"tensor '{name}': ternary type {t.Type} is not supported for inference");
+        return new TernaryLinear(m, k, scheme, extraScale);
+    }
+
+    /// <summary>The optional per-matmul scale tensor of 1bitLLM files (`blk.N.attn_q.scale`, shape {1}); 1 when absent.</summary>
+    public float OptionalScalar(string name)
+    {
+        var t = file.FindTensor(name);
+        if (t is null) return 1f;
+        if (t.ElementCount != 1) throw new GgufFormatException($"tensor '{name}' should hold one value, has {t.ElementCount}");
+        Span<float> v = stackalloc float[1];
+        Dequantizer.DequantizeRow(t.Type, file.GetTensorBytes(t), v);
+        return v[0];
+    }
+
+    private float TernaryScale(GgufTensorInfo t)
+    {
+        if (t.Type == GgmlType.I2_S)
+        {
+            float s = I2S.ReadScale(file.GetTensorBytes(t), t.ElementCount);
+            if (!float.IsFinite(s)) throw new GgufFormatException($"tensor '{t.Name}': I2_S scale {s} is not finite");
+            return s;
+        }
+        if (TernaryScales.TryGetUniformScale(file, t, out float scale)) return scale;
+        throw new NotSupportedException(
+            $"tensor '{t.Name}' ({t.Type}) has different scales in different blocks; Tern needs one scale per tensor (a ternary model quantized from ternary weights has one)");
+    }
+
+    private static void CheckShape(GgufTensorInfo t, params int[] dims)
+    {
+        bool ok = t.Dims.Length >= dims.Length;
+        for (int i = 0; ok && i < t.Dims.Length; i++) ok = t.Dims[i] == (i < dims.Length ? dims[i] : 1);
+        if (!ok)
+            throw new GgufFormatException($"tensor '{t.Name}' has shape {t.ShapeString}, expected [{string.Join(", ", dims)}]");
+    }
+}
