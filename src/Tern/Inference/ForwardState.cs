@@ -120,7 +120,17 @@ public sealed class ForwardState
             var bt = _batch[t];
             K.AsSpan(t * kvd, kvd).CopyTo(bt.Cache.Key(layer, bt.Position));
             V.AsSpan(t * kvd, kvd).CopyTo(bt.Cache.Value(layer, bt.Position));
+            if (bt.Cache.Type == KvCacheType.F16)
+            {
+                RoundToF16(bt.Cache.Key(layer, bt.Position));
+                RoundToF16(bt.Cache.Value(layer, bt.Position));
+            }
         }
+    }
+
+    private static void RoundToF16(Span<float> x)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(Half)x[i];
     }
 
     // ---- parallel operations ----
@@ -159,6 +169,7 @@ public sealed class ForwardState
     private sealed class AttentionJob : IParallelBody
     {
         [ThreadStatic] private static float[]? t_scores;
+        [ThreadStatic] private static float[]? t_q;
         public ForwardState State = null!;
         public int Layer;
         public float Scale;
@@ -174,7 +185,15 @@ public sealed class ForwardState
                 var bt = s._batch[t];
                 int n = bt.Position + 1;
                 var scores = t_scores is { } b && b.Length >= n ? b.AsSpan(0, n) : (t_scores = new float[Math.Max(n, 1024)]).AsSpan(0, n);
-                var q = s.Q.AsSpan(t * c.QDim + h * hd, hd);
+                Span<float> q = s.Q.AsSpan(t * c.QDim + h * hd, hd);
+                bool f16 = bt.Cache.Type == KvCacheType.F16;
+                if (f16)
+                {
+                    var qh = (t_q is { } tq && tq.Length >= hd ? tq : (t_q = new float[hd])).AsSpan(0, hd);
+                    q.CopyTo(qh);
+                    RoundToF16(qh);
+                    q = qh;
+                }
                 var keys = bt.Cache.Keys(Layer, n);
                 var values = bt.Cache.Values(Layer, n);
                 int kvOffset = h / group * hd;
@@ -198,6 +217,7 @@ public sealed class ForwardState
                 for (int p = 0; p < n; p++)
                 {
                     float w = scores[p] * inv;
+                    if (f16) w = (float)(Half)w;
                     var v = values.Slice(p * kvd + kvOffset, hd);
                     for (int i = 0; i < hd; i++) o[i] += w * v[i];
                 }

@@ -7,9 +7,9 @@ public sealed class Sequence
 {
     private readonly List<int> _tokens = new();
 
-    public Sequence(Model model, int contextSize)
+    public Sequence(Model model, int contextSize, KvCacheType cacheType = KvCacheType.F32)
     {
-        Cache = new KvCache(model.Config, contextSize);
+        Cache = new KvCache(model.Config, contextSize, cacheType);
     }
 
     public KvCache Cache { get; }
