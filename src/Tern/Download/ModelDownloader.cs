@@ -188,6 +188,11 @@ public sealed class ModelDownloader : IDisposable
             TryDelete(part);
             throw new DownloadException($"{e.Message}; the download was deleted, run again to fetch it afresh");
         }
+        catch when (File.Exists(part) && new FileInfo(part).Length == 0)
+        {
+            TryDelete(part); // nothing to resume (a 404, say): leave no litter in the cache
+            throw;
+        }
         File.Move(part, final, overwrite: true); // rename(2): atomic on one file system
         return final;
     }
@@ -352,7 +357,6 @@ public sealed class ModelDownloader : IDisposable
                 }
                 catch (Exception e) when (e is OperationCanceledException or IOException && !ct.IsCancellationRequested)
                 {
-                    await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                     if (timer.IsCancellationRequested)
                         throw new DownloadException($"download stalled: no data from {HostOf(reply.Uri)} for " +
                             $"{ReadTimeout.TotalSeconds:0.#} s after {Describe(received, expected)}; run again to resume", e);

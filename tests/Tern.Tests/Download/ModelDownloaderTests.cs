@@ -234,6 +234,7 @@ public sealed class ModelDownloaderTests : IDisposable
 
         Assert.Equal("HTTP 404: hf:o/r/missing.gguf not found", e.Message);
         Assert.False(File.Exists(Path.Combine(_cache, "o", "r", "main", "missing.gguf")));
+        Assert.False(File.Exists(Path.Combine(_cache, "o", "r", "main", "missing.gguf.part")));
     }
 
     [Fact(Timeout = TestTimeoutMs)]
@@ -325,12 +326,12 @@ public sealed class ModelDownloaderTests : IDisposable
     public async Task AStalledBodyTimesOutAndKeepsWhatArrived()
     {
         await using var server = new LoopbackHttpServer(ex => ServeFileAsync(ex, _content, bodyLimit: 5000, stall: true));
-        using var d = new ModelDownloader(cacheDir: _cache, endpoint: server.Endpoint) { Token = null, ReadTimeout = TimeSpan.FromMilliseconds(300) };
+        using var d = new ModelDownloader(cacheDir: _cache, endpoint: server.Endpoint) { Token = null, ReadTimeout = TimeSpan.FromSeconds(1) };
         var clock = Stopwatch.StartNew();
 
         var e = await Assert.ThrowsAsync<DownloadException>(() => d.EnsureAsync(Ref, null, CancellationToken.None));
 
-        Assert.StartsWith($"download stalled: no data from 127.0.0.1:{server.Port} for 0.3 s after 0.0 of 3.0 MB", e.Message);
+        Assert.StartsWith($"download stalled: no data from 127.0.0.1:{server.Port} for 1 s after 0.0 of 3.0 MB", e.Message);
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         Assert.Equal(5000, new FileInfo(PartPath).Length);
     }
@@ -361,6 +362,7 @@ public sealed class ModelDownloaderTests : IDisposable
 
         Assert.StartsWith($"cannot reach 127.0.0.1:{port} (no network?): ", e.Message);
         Assert.False(File.Exists(FinalPath));
+        Assert.False(File.Exists(PartPath));
     }
 
     [Fact(Timeout = TestTimeoutMs)]
