@@ -12,14 +12,12 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
     private const int Dead = -2; // marks a symbol merged into its left neighbour
 
     private readonly int[] _byteTokens = new int[256]; // id of the single-byte token for each byte, or -1
-    private readonly Dictionary<long, MergeRule> _merges; // key: (left id << 32) | right id
+    private readonly PairTable _merges;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly PreTokenizerKind _preTokenizer;
     private readonly bool _ignoreMerges;
 
     [ThreadStatic] private static Workspace? t_workspace;
-
-    private readonly record struct MergeRule(int Rank, int Result);
 
     public ByteLevelBpeTokenizer(TokenizerData data) : base(data, defaultAddBos: ResolvePre(data.Pre).AddBos)
     {
@@ -29,7 +27,7 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
             _byteTokens[b] = _lookup.TryGetValue([ByteUnicode.ByteToChar[b]], out int id) ? id : -1;
 
         string[] merges = data.Merges ?? [];
-        _merges = new Dictionary<long, MergeRule>(merges.Length);
+        _merges = new PairTable(merges.Length);
         var concat = new char[128];
         for (int rank = 0; rank < merges.Length; rank++)
         {
@@ -50,7 +48,7 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
                 SkippedMerges++;
                 continue;
             }
-            _merges.TryAdd(PairKey(l, r), new MergeRule(rank, result)); // a repeated pair keeps its first (best) rank
+            _merges.TryAdd(l, r, rank, result); // a repeated pair keeps its first (best) rank
         }
     }
 
@@ -78,8 +76,6 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
         _ => throw new NotSupportedException(
             $"pre-tokenizer '{pre}' is not supported: Tern knows the LLaMA-3 (llama-bpe, llama3, falcon3, …), Qwen2 and GPT-2 splits"),
     };
-
-    private static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
 
     private protected override void EncodeText(ReadOnlySpan<char> text, bool afterSpecial, List<int> output)
     {
@@ -134,9 +130,9 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
             // Skip entries made stale by earlier merges: the pair at `left` must still have this rank
             // (a rank names exactly one pair, so an equal rank means the same pair).
             if (ids[left] == Dead || right < 0
-                || !_merges.TryGetValue(PairKey(ids[left], ids[right]), out var rule) || rule.Rank != MergeQueue.Priority(key))
+                || !_merges.TryGet(ids[left], ids[right], out int rank, out int result) || rank != MergeQueue.Priority(key))
                 continue;
-            ids[left] = rule.Result;
+            ids[left] = result;
             ids[right] = Dead;
             next[left] = next[right];
             if (next[right] >= 0) prev[next[right]] = left;
@@ -154,8 +150,8 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
     private void Enqueue(int left, int right, int[] ids, MergeQueue queue)
     {
         if (left < 0 || right < 0 || ids[left] < 0 || ids[right] < 0) return;
-        if (_merges.TryGetValue(PairKey(ids[left], ids[right]), out var rule))
-            queue.Push(MergeQueue.Key(rule.Rank, left));
+        if (_merges.TryGet(ids[left], ids[right], out int rank, out _))
+            queue.Push(MergeQueue.Key(rank, left));
     }
 
     private void AddByteToken(byte b, List<int> output)
