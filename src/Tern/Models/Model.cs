@@ -17,7 +17,7 @@ public sealed class Model : IDisposable
         Config = config;
         Kernel = kernel;
         var scheme = config.Kind == ArchitectureKind.BitLlama2c ? ActivationScheme.BitLlama2c : ActivationScheme.AbsMax;
-        var loader = new ModelLoader(file, config, kernel, scheme);
+        var loader = new ModelLoader(file, kernel, scheme);
         int dim = config.Dim, ff = config.FfnDim, qd = config.QDim, kvd = config.KvDim;
         bool subNorms = config.Kind is ArchitectureKind.BitNetB158 or ArchitectureKind.BitNet;
         bool blockNorms = config.Kind != ArchitectureKind.BitLlama2c;

@@ -6,7 +6,7 @@ using Tern.Tensors;
 namespace Tern.Models;
 
 /// <summary>Builds the weight views of a model from a GGUF file, checking every shape against the configuration.</summary>
-internal sealed unsafe class ModelLoader(GgufFile file, ModelConfig config, ITernaryKernel kernel, ActivationScheme scheme)
+internal sealed unsafe class ModelLoader(GgufFile file, ITernaryKernel kernel, ActivationScheme scheme)
 {
     public float[] NormWeights(string name, int length)
     {
@@ -60,7 +60,7 @@ internal sealed unsafe class ModelLoader(GgufFile file, ModelConfig config, ITer
             if (!float.IsFinite(s)) throw new GgufFormatException($"tensor '{t.Name}': I2_S scale {s} is not finite");
             return s;
         }
-        if (TernaryScales.TryGetUniformScale(file, t, out float scale)) return scale;
+        if (TernaryRowSource.TryGetUniformScale(file, t, out float scale)) return scale;
         throw new NotSupportedException(
             $"tensor '{t.Name}' ({t.Type}) has different scales in different blocks; Tern needs one scale per tensor (a ternary model quantized from ternary weights has one)");
     }

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using Tern.Sampling;
+using Tern.Tokenizers;
+
+namespace Tern.Inference;
+
+public sealed record GenerationOptions
+{
+    /// <summary>Most tokens to generate; −1 = until end of generation or a full context.</summary>
+    public int MaxTokens { get; init; } = -1;
+    public SamplerOptions Sampler { get; init; } = new();
+    /// <summary>Generation stops when the text contains one of these; the stop string itself is not returned.</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+    /// <summary>Stop at the tokenizer's end-of-generation tokens (EOS, &lt;|eot_id|&gt; …).</summary>
+    public bool StopAtEndOfGeneration { get; init; } = true;
+}
+
+/// <summary>One generated token and the text it completed (possibly empty while a character or a possible stop string is pending).</summary>
+public readonly record struct GenerationStep(int Token, string Text);
+
+public enum StopReason { None, EndOfGeneration, StopString, MaxTokens, ContextFull }
+
+public sealed class GenerationStats
+{
+    public int PromptTokens { get; internal set; }
+    public double PromptSeconds { get; internal set; }
+    public int GeneratedTokens { get; internal set; }
+    public double GenerationSeconds { get; internal set; }
+    public StopReason StopReason { get; internal set; }
+    public double PromptTokensPerSecond => PromptSeconds > 0 ? PromptTokens / PromptSeconds : 0;
+    /// <summary>Generated tokens per second, counting the forward passes after the first sampled token.</summary>
+    public double GenerationTokensPerSecond => GenerationSeconds > 0 ? GeneratedTokens / GenerationSeconds : 0;
+}
+
+/// <summary>
+/// Generation loop: feeds new tokens to a sequence, samples, streams text (never half a UTF-8 character), and stops at
+/// end-of-generation tokens, stop strings, a token limit, or a full context.
+/// </summary>
+public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
+{
+    public Evaluator Evaluator { get; } = evaluator;
+    public Tokenizer Tokenizer { get; } = tokenizer;
+    public GenerationStats Stats { get; private set; } = new();
+
+    /// <summary>
+    /// Feeds <paramref name="input"/> (tokens not yet in <paramref name="seq"/>), then generates. The last sampled token
+    /// is not fed back; a following call includes it in its input if the conversation continues.
+    /// </summary>
+    public IEnumerable<GenerationStep> Generate(Sequence seq, int[] input, GenerationOptions options)
+    {
+        if (input.Length == 0) throw new ArgumentException("nothing to evaluate: the prompt has no tokens");
+        if (seq.Length + input.Length > seq.Cache.Capacity)
+            throw new ContextFullException(seq.Length + input.Length, seq.Cache.Capacity);
+        var stats = Stats = new GenerationStats { PromptTokens = input.Length };
+        var sampler = new Sampler(options.Sampler);
+        var decoder = new StreamingDecoder(Tokenizer);
+        var stops = new StopStringFilter(options.StopStrings);
+
+        var clock = Stopwatch.StartNew();
+        float[] logits = Evaluator.Decode(seq, input);
+        stats.PromptSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var history = new List<int>(seq.Tokens);
+        while (true)
+        {
+            int token = sampler.Sample(logits, history);
+            if (options.StopAtEndOfGeneration && Tokenizer.EndOfGenerationIds.Contains(token))
+            {
+                stats.StopReason = StopReason.EndOfGeneration;
+                break;
+            }
+            history.Add(token);
+            stats.GeneratedTokens++;
+            var (text, hitStop) = stops.Push(decoder.Push(token));
+            yield return new GenerationStep(token, text);
+            if (hitStop) { stats.StopReason = StopReason.StopString; break; }
+            if (options.MaxTokens >= 0 && stats.GeneratedTokens >= options.MaxTokens) { stats.StopReason = StopReason.MaxTokens; break; }
+            if (seq.Length >= seq.Cache.Capacity) { stats.StopReason = StopReason.ContextFull; break; }
+            logits = Evaluator.Decode(seq, [token]);
+            stats.GenerationSeconds = clock.Elapsed.TotalSeconds;
+        }
+        stats.GenerationSeconds = clock.Elapsed.TotalSeconds;
+        if (stats.StopReason != StopReason.StopString)
+        {
+            var (rest, _) = stops.Push(decoder.Flush(), final: true);
+            if (rest.Length > 0) yield return new GenerationStep(-1, rest);
+        }
+    }
+}
+
+/// <summary>Holds back text that might be the start of a stop string; reports when one appears.</summary>
+internal sealed class StopStringFilter(IReadOnlyList<string> stops)
+{
+    private string _pending = "";
+
+    public (string Text, bool Stopped) Push(string text, bool final = false)
+    {
+        if (stops.Count == 0) return (text, false);
+        _pending += text;
+        int first = -1;
+        foreach (var s in stops)
+        {
+            if (s.Length == 0) continue;
+            int i = _pending.IndexOf(s, StringComparison.Ordinal);
+            if (i >= 0 && (first < 0 || i < first)) first = i;
+        }
+        if (first >= 0)
+        {
+            string before = _pending[..first];
+            _pending = "";
+            return (before, true);
+        }
+        if (final)
+        {
+            string all = _pending;
+            _pending = "";
+            return (all, false);
+        }
+        // Keep the longest suffix that is a proper prefix of some stop string.
+        int keep = 0;
+        foreach (var s in stops)
+            for (int len = Math.Min(s.Length - 1, _pending.Length); len > keep; len--)
+                if (_pending.AsSpan(_pending.Length - len).SequenceEqual(s.AsSpan(0, len))) { keep = len; break; }
+        string emit = _pending[..^keep];
+        _pending = _pending[^keep..];
+        if (keep == 0) _pending = "";
+        return (emit, false);
+    }
+}
