@@ -1,6 +1,31 @@
+using System.CommandLine;
+using Tern.Cli.Commands;
+
 namespace Tern.Cli;
 
+/// <summary>The `tern` command line. Flags follow llama.cpp's names where they exist.</summary>
 public static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error, Console.In);
+
+    /// <summary>Runs the CLI with the given streams (tests call this in-process).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
+    {
+        var io = new CliIO(stdout, stderr, stdin ?? TextReader.Null);
+        var root = new RootCommand("Tern: a pure-.NET engine for ternary (BitNet b1.58) language models on CPUs.")
+        {
+            GenerateCommand.Create(io),
+            InfoCommand.Create(io),
+            TokenizeCommand.Create(io),
+            EvalCommand.Create(io),
+            DummyCommand.Create(io),
+            ConvertCommand.Create(io),
+            BenchCommand.Create(io),
+        };
+        var parse = root.Parse(args);
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+    }
 }
+
+/// <summary>The streams a command writes to and reads from.</summary>
+public sealed record CliIO(TextWriter Out, TextWriter Err, TextReader In);

@@ -25,11 +25,14 @@ public sealed class GenerationStats
     public int PromptTokens { get; internal set; }
     public double PromptSeconds { get; internal set; }
     public int GeneratedTokens { get; internal set; }
+    /// <summary>Time spent in the forward passes of generated tokens.</summary>
     public double GenerationSeconds { get; internal set; }
+    /// <summary>Generated tokens that went through a forward pass (the last one sampled does not).</summary>
+    public int DecodedTokens { get; internal set; }
     public StopReason StopReason { get; internal set; }
     public double PromptTokensPerSecond => PromptSeconds > 0 ? PromptTokens / PromptSeconds : 0;
-    /// <summary>Generated tokens per second, counting the forward passes after the first sampled token.</summary>
-    public double GenerationTokensPerSecond => GenerationSeconds > 0 ? GeneratedTokens / GenerationSeconds : 0;
+    /// <summary>Forward passes per second while generating.</summary>
+    public double GenerationTokensPerSecond => GenerationSeconds > 0 ? DecodedTokens / GenerationSeconds : 0;
 }
 
 /// <summary>
@@ -59,7 +62,6 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
         var clock = Stopwatch.StartNew();
         float[] logits = Evaluator.Decode(seq, input);
         stats.PromptSeconds = clock.Elapsed.TotalSeconds;
-        clock.Restart();
         var history = new List<int>(seq.Tokens);
         while (true)
         {
@@ -76,10 +78,11 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
             if (hitStop) { stats.StopReason = StopReason.StopString; break; }
             if (options.MaxTokens >= 0 && stats.GeneratedTokens >= options.MaxTokens) { stats.StopReason = StopReason.MaxTokens; break; }
             if (seq.Length >= seq.Cache.Capacity) { stats.StopReason = StopReason.ContextFull; break; }
+            clock.Restart();
             logits = Evaluator.Decode(seq, [token]);
-            stats.GenerationSeconds = clock.Elapsed.TotalSeconds;
+            stats.GenerationSeconds += clock.Elapsed.TotalSeconds;
+            stats.DecodedTokens++;
         }
-        stats.GenerationSeconds = clock.Elapsed.TotalSeconds;
         if (stats.StopReason != StopReason.StopString)
         {
             var (rest, _) = stops.Push(decoder.Flush(), final: true);

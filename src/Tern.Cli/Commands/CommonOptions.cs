@@ -1,0 +1,119 @@
+using System.CommandLine;
+using Tern.Download;
+using Tern.Inference;
+using Tern.Models;
+using Tern.Sampling;
+using Tern.Threading;
+
+namespace Tern.Cli.Commands;
+
+/// <summary>Options shared by several commands, named as in llama.cpp.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Model() => new("--model", "-m")
+    {
+        Description = "model: a GGUF path, or hf:OWNER/REPO/FILE (downloaded once into the cache)",
+    };
+
+    public static Option<int> Threads() => new("--threads", "-t")
+    {
+        Description = "worker threads (default: all logical processors)",
+        DefaultValueFactory = _ => WorkerPool.DefaultThreadCount,
+    };
+
+    public static Option<int> Context() => new("--ctx-size", "-c")
+    {
+        Description = "context size in tokens (default: the model's, at most 4096)",
+    };
+
+    public static Option<string> CacheType() => new("--cache-type")
+    {
+        Description = "KV cache numerics: f32 (exact, default) or f16 (llama.cpp/bitnet.cpp compatible)",
+        DefaultValueFactory = _ => "f32",
+    };
+
+    public static Option<bool> Force() => new("--force") { Description = "overwrite the output file if it exists" };
+
+    /// <summary>Resolves -m (local path or hf: reference, default model when absent), downloading with a progress bar if needed.</summary>
+    public static string ResolveModel(string? arg, CliIO io, bool useDefault = true)
+    {
+        if (string.IsNullOrEmpty(arg) && !useDefault) throw new UserError("no model given (use -m MODEL)");
+        using var bar = new ConsoleProgressBar();
+        return ModelDownloader.ResolveAsync(arg, bar).GetAwaiter().GetResult();
+    }
+
+    public static int ContextSize(int requested, Model model)
+    {
+        if (requested < 0) throw new UserError("--ctx-size must be positive");
+        int ctx = requested > 0 ? requested : Math.Min(model.Config.ContextLength, 4096);
+        return ctx;
+    }
+
+    public static KvCacheType ParseCacheType(string s) => s.ToLowerInvariant() switch
+    {
+        "f32" => KvCacheType.F32,
+        "f16" => KvCacheType.F16,
+        _ => throw new UserError($"unknown --cache-type '{s}' (f32 or f16)"),
+    };
+
+    public static void CheckThreads(int t)
+    {
+        if (t < 1 || t > 1024) throw new UserError($"--threads must be between 1 and 1024 (got {t})");
+    }
+
+    public static void CheckOutput(string path, bool force)
+    {
+        if (File.Exists(path) && !force) throw new UserError($"{path} exists; pass --force to overwrite it");
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir != null && !Directory.Exists(dir)) throw new UserError($"output directory {dir} does not exist");
+    }
+
+    /// <summary>Parses "--tokens" text: ids separated by spaces or commas.</summary>
+    public static int[] ParseIds(string text, int vocab)
+    {
+        var parts = text.Split([' ', ',', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new UserError("--tokens is empty");
+        var ids = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], out ids[i])) throw new UserError($"--tokens: '{parts[i]}' is not a token id");
+            if (ids[i] < 0 || ids[i] >= vocab) throw new UserError($"--tokens: id {ids[i]} is outside the vocabulary (0..{vocab - 1})");
+        }
+        return ids;
+    }
+}
+
+/// <summary>The sampling flags of `generate` and `chat`.</summary>
+internal sealed class SamplingOptions
+{
+    public readonly Option<float> Temp = new("--temp") { Description = "temperature (0 = greedy)", DefaultValueFactory = _ => 0.8f };
+    public readonly Option<int> TopK = new("--top-k") { Description = "top-k sampling (0 = off)", DefaultValueFactory = _ => 40 };
+    public readonly Option<float> TopP = new("--top-p") { Description = "top-p sampling (1 = off)", DefaultValueFactory = _ => 0.95f };
+    public readonly Option<float> MinP = new("--min-p") { Description = "min-p sampling (0 = off)", DefaultValueFactory = _ => 0.05f };
+    public readonly Option<float> RepeatPenalty = new("--repeat-penalty") { Description = "penalty for repeated tokens (1 = off)", DefaultValueFactory = _ => 1.0f };
+    public readonly Option<int> RepeatLastN = new("--repeat-last-n") { Description = "how many recent tokens the penalty sees", DefaultValueFactory = _ => 64 };
+    public readonly Option<long?> Seed = new("--seed", "-s") { Description = "random seed (default: random)" };
+
+    public void AddTo(Command c)
+    {
+        c.Options.Add(Temp); c.Options.Add(TopK); c.Options.Add(TopP); c.Options.Add(MinP);
+        c.Options.Add(RepeatPenalty); c.Options.Add(RepeatLastN); c.Options.Add(Seed);
+    }
+
+    public SamplerOptions Read(ParseResult p)
+    {
+        var o = new SamplerOptions
+        {
+            Temperature = p.GetValue(Temp),
+            TopK = p.GetValue(TopK),
+            TopP = p.GetValue(TopP),
+            MinP = p.GetValue(MinP),
+            RepeatPenalty = p.GetValue(RepeatPenalty),
+            RepeatLastN = p.GetValue(RepeatLastN),
+            Seed = p.GetValue(Seed) is long s ? unchecked((ulong)s) : null,
+        };
+        try { o.Validate(); }
+        catch (ArgumentException e) { throw new UserError(e.Message); }
+        return o;
+    }
+}

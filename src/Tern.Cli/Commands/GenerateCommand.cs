@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using Tern.Inference;
+
+namespace Tern.Cli.Commands;
+
+/// <summary>`tern generate`: continue a prompt, streaming the text, then print prompt and generation speed.</summary>
+internal static class GenerateCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var model = CommonOptions.Model();
+        var prompt = new Option<string?>("--prompt", "-p") { Description = "prompt text" };
+        var promptFile = new Option<string?>("--file", "-f") { Description = "read the prompt from a file" };
+        var tokens = new Option<string?>("--tokens") { Description = "prompt as token ids, e.g. \"128000 9906\" (no BOS is added)" };
+        var count = new Option<int>("--n-predict", "-n") { Description = "tokens to generate (-1 = until end of text or a full context)", DefaultValueFactory = _ => -1 };
+        var threads = CommonOptions.Threads();
+        var ctx = CommonOptions.Context();
+        var cache = CommonOptions.CacheType();
+        var idsOut = new Option<string?>("--ids-out") { Description = "write the generated token ids to FILE, one per line" };
+        var noDisplay = new Option<bool>("--no-display-prompt") { Description = "do not print the prompt before the generated text" };
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "keep generating after end-of-text tokens" };
+        var force = CommonOptions.Force();
+        var sampling = new SamplingOptions();
+        var cmd = new Command("generate", "Generate text from a prompt.")
+        {
+            model, prompt, promptFile, tokens, count, threads, ctx, cache, idsOut, noDisplay, ignoreEos, force,
+        };
+        sampling.AddTo(cmd);
+        cmd.SetGuardedAction(io, p =>
+        {
+            int n = p.GetValue(count);
+            if (n < -1) throw new UserError("--n-predict must be -1 or more");
+            string? text = p.GetValue(prompt), file = p.GetValue(promptFile), ids = p.GetValue(tokens);
+            if ((text != null ? 1 : 0) + (file != null ? 1 : 0) + (ids != null ? 1 : 0) != 1)
+                throw new UserError("give exactly one of -p TEXT, -f FILE or --tokens \"ID ...\"");
+            if (file != null) text = File.ReadAllText(file);
+            string? idsPath = p.GetValue(idsOut);
+            if (idsPath != null) CommonOptions.CheckOutput(idsPath, p.GetValue(force));
+            var samplerOptions = sampling.Read(p);
+            var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
+
+            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io);
+            int[] input = ids != null
+                ? CommonOptions.ParseIds(ids, lm.Model.Config.VocabSize)
+                : lm.Tokenizer.Encode(text!, lm.Tokenizer.AddBosByDefault, parseSpecial: true);
+            if (input.Length == 0) throw new UserError("the prompt is empty (and the model adds no BOS token)");
+            var seq = new Sequence(lm.Model, CommonOptions.ContextSize(p.GetValue(ctx), lm.Model), cacheType);
+            var generator = new Generator(lm.Evaluator, lm.Tokenizer);
+            var options = new GenerationOptions { MaxTokens = n, Sampler = samplerOptions, StopAtEndOfGeneration = !p.GetValue(ignoreEos) };
+
+            if (!p.GetValue(noDisplay)) io.Out.Write(lm.Tokenizer.Decode(input));
+            var generated = new List<int>();
+            foreach (var step in generator.Generate(seq, input, options))
+            {
+                if (step.Token >= 0) generated.Add(step.Token);
+                io.Out.Write(step.Text);
+                io.Out.Flush();
+            }
+            io.Out.WriteLine();
+            if (idsPath != null) File.WriteAllLines(idsPath, generated.Select(i => i.ToString(CultureInfo.InvariantCulture)));
+            var s = generator.Stats;
+            io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"prompt: {s.PromptTokens} tokens in {s.PromptSeconds:F3} s ({s.PromptTokensPerSecond:F2} tokens/s) | generation: {s.GeneratedTokens} tokens in {s.GenerationSeconds:F3} s ({s.GenerationTokensPerSecond:F2} tokens/s) | stop: {s.StopReason}"));
+            return 0;
+        });
+        return cmd;
+    }
+}

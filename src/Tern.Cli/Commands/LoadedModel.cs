@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using Tern.Inference;
+using Tern.Models;
+using Tern.Tokenizers;
+
+namespace Tern.Cli.Commands;
+
+/// <summary>A model, its tokenizer and an evaluator, opened for one command.</summary>
+internal sealed class LoadedModel : IDisposable
+{
+    public LoadedModel(string path, int threads, CliIO io)
+    {
+        CommonOptions.CheckThreads(threads);
+        var clock = Stopwatch.StartNew();
+        Model = Model.Load(path);
+        try
+        {
+            Tokenizer = Tokenizer.FromGguf(Model.File);
+            Evaluator = new Evaluator(Model, threads);
+        }
+        catch
+        {
+            Model.Dispose();
+            throw;
+        }
+        io.Err.WriteLine($"loaded {Path.GetFileName(path)}: {Model.Config} | kernel {Model.Kernel.Name} | {threads} threads | {clock.ElapsedMilliseconds} ms");
+    }
+
+    public Model Model { get; }
+    public Tokenizer Tokenizer { get; }
+    public Evaluator Evaluator { get; }
+
+    public void Dispose()
+    {
+        Evaluator.Dispose();
+        Model.Dispose();
+    }
+}
