@@ -11,13 +11,14 @@ namespace Tern.Models;
 /// </summary>
 public sealed class Model : IDisposable
 {
-    private Model(GgufFile file, ModelConfig config, ITernaryKernel kernel)
+    private Model(GgufFile file, ModelConfig config, ModelOptions options)
     {
+        var kernel = options.Kernel ?? KernelRegistry.Best;
         File = file;
         Config = config;
         Kernel = kernel;
         var scheme = config.Kind == ArchitectureKind.BitLlama2c ? ActivationScheme.BitLlama2c : ActivationScheme.AbsMax;
-        var loader = new ModelLoader(file, kernel, scheme);
+        var loader = new ModelLoader(file, kernel, scheme, options.TernaryFromFloat);
         int dim = config.Dim, ff = config.FfnDim, qd = config.QDim, kvd = config.KvDim;
         bool subNorms = config.Kind is ArchitectureKind.BitNetB158 or ArchitectureKind.BitNet;
         bool blockNorms = config.Kind != ArchitectureKind.BitLlama2c;
@@ -49,6 +50,8 @@ public sealed class Model : IDisposable
         Output = file.FindTensor("output.weight") is null
             ? new FloatLinear(TokenEmbedding)
             : loader.Linear("output.weight", dim, config.VocabSize);
+        _pinned = loader.Pinned;
+        CopiedBytes = loader.CopiedBytes;
         Forward = config.Kind switch
         {
             ArchitectureKind.BitNetB158 => new BitNetForward(FfnActivation.SquaredRelu),
@@ -59,7 +62,11 @@ public sealed class Model : IDisposable
         };
     }
 
+    private readonly List<byte[]> _pinned; // keeps load-time copies alive (their addresses are held by TernaryMatrix)
+
     public GgufFile File { get; }
+    /// <summary>Bytes of weights copied at load (the rest is read in place from the mapping).</summary>
+    public long CopiedBytes { get; }
     public ModelConfig Config { get; }
     public ITernaryKernel Kernel { get; }
     public LayerWeights[] Layers { get; }
@@ -72,13 +79,13 @@ public sealed class Model : IDisposable
     public long WeightBytesPerToken => Layers.Sum(l => l.Projections.Sum(p => p.WeightBytes)) + Output.WeightBytes;
 
     /// <summary>Opens and validates a GGUF model. Errors name the problem: <see cref="GgufFormatException"/> for bad files, <see cref="NotSupportedException"/> for unsupported content.</summary>
-    public static Model Load(string path, ITernaryKernel? kernel = null)
+    public static Model Load(string path, ModelOptions? options = null)
     {
         var file = GgufFile.Open(path);
         try
         {
             var config = ModelConfig.FromGguf(file);
-            return new Model(file, config, kernel ?? KernelRegistry.Best);
+            return new Model(file, config, options ?? new ModelOptions());
         }
         catch
         {
@@ -88,4 +95,18 @@ public sealed class Model : IDisposable
     }
 
     public void Dispose() => File.Dispose();
+}
+
+/// <summary>How a model is loaded.</summary>
+public sealed record ModelOptions
+{
+    /// <summary>The ternary kernel; null picks the best one this machine supports.</summary>
+    public ITernaryKernel? Kernel { get; init; }
+
+    /// <summary>
+    /// Run float-stored projections whose values are all s·{−1, 0, +1} as ternary layers with int8 activations
+    /// (W1.58A8), so a ternary model gives the same logits stored as F16/F32 as stored as I2_S/TQ2_0/TQ1_0. Off by
+    /// default: float tensors are computed as stored, as llama.cpp and bitnet.cpp do.
+    /// </summary>
+    public bool TernaryFromFloat { get; init; }
 }

@@ -6,8 +6,12 @@ using Tern.Tensors;
 namespace Tern.Models;
 
 /// <summary>Builds the weight views of a model from a GGUF file, checking every shape against the configuration.</summary>
-internal sealed unsafe class ModelLoader(GgufFile file, ITernaryKernel kernel, ActivationScheme scheme)
+internal sealed unsafe class ModelLoader(GgufFile file, ITernaryKernel kernel, ActivationScheme scheme, bool ternaryFromFloat)
 {
+    /// <summary>Copies made at load (float projections re-encoded as ternary); they stay pinned for the model's life.</summary>
+    public long CopiedBytes { get; private set; }
+    public List<byte[]> Pinned { get; } = new();
+
     public float[] NormWeights(string name, int length)
     {
         var t = file.GetTensor(name);
@@ -33,7 +37,12 @@ internal sealed unsafe class ModelLoader(GgufFile file, ITernaryKernel kernel, A
         var t = file.GetTensor(name);
         CheckShape(t, cols, rows);
         if (!GgmlTypeInfo.IsTernary(t.Type))
-            return new FloatLinear(new FloatMatrix(name, t.Type, rows, cols, file.GetTensorPointer(t)), extraScale);
+        {
+            var fm = new FloatMatrix(name, t.Type, rows, cols, file.GetTensorPointer(t));
+            if (ternaryFromFloat && TryTernarize(fm) is { } tm)
+                return new TernaryLinear(tm, kernel.Supports(tm) ? kernel : Kernels.Reference.ReferenceTernaryKernel.Instance, scheme, extraScale);
+            return new FloatLinear(fm, extraScale);
+        }
         float scale = TernaryScale(t);
         var m = new TernaryMatrix(name, t.Type, rows, cols, file.GetTensorPointer(t), t.ByteSize, scale);
         var k = kernel.Supports(m) ? kernel : Kernels.Reference.ReferenceTernaryKernel.Instance;
@@ -50,6 +59,39 @@ internal sealed unsafe class ModelLoader(GgufFile file, ITernaryKernel kernel, A
         Span<float> v = stackalloc float[1];
         Dequantizer.DequantizeRow(t.Type, file.GetTensorBytes(t), v);
         return v[0];
+    }
+
+    /// <summary>
+    /// A float projection whose values are all s·{−1, 0, +1} for one s (a ternary model stored as F16/F32) re-encoded
+    /// as I2_S, so it runs with int8 activations exactly like the same model stored ternary. Null when it is not ternary.
+    /// </summary>
+    private TernaryMatrix? TryTernarize(FloatMatrix m)
+    {
+        if (m.Cols % 128 != 0) return null;
+        var row = new float[m.Cols];
+        var trits = new sbyte[m.Cols];
+        var encoded = new byte[m.Cols / 4 + 32];
+        var data = GC.AllocateArray<byte>(checked(m.Rows * (m.Cols / 4) + 32), pinned: true);
+        float scale = 0;
+        for (int r = 0; r < m.Rows; r++)
+        {
+            m.DecodeRow(r, row);
+            for (int i = 0; i < row.Length; i++)
+            {
+                float v = row[i], a = MathF.Abs(v);
+                if (a == 0) { trits[i] = 0; continue; }
+                if (scale == 0) scale = a;
+                else if (a != scale) return null;
+                trits[i] = (sbyte)(v > 0 ? 1 : -1);
+            }
+            I2S.Encode(trits, 1f, encoded);
+            encoded.AsSpan(0, m.Cols / 4).CopyTo(data.AsSpan(r * (m.Cols / 4)));
+        }
+        BitConverter.TryWriteBytes(data.AsSpan(m.Rows * (m.Cols / 4)), scale);
+        Pinned.Add(data);
+        CopiedBytes += data.Length;
+        fixed (byte* p = data)
+            return new TernaryMatrix(m.Name, GgmlType.I2_S, m.Rows, m.Cols, p, data.Length, scale);
     }
 
     private float TernaryScale(GgufTensorInfo t)
