@@ -1,13 +1,126 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Tern.Benchmarking;
+using Tern.Inference;
+using Tern.Models;
+using Tern.Threading;
 
 namespace Tern.Cli.Commands;
 
+/// <summary>`tern bench`: prompt-processing and generation speed, like llama-bench, with the read-bandwidth roof measured in the same run.</summary>
 internal static class BenchCommand
 {
     public static Command Create(CliIO io)
     {
-        var cmd = new Command("bench", "(not yet available)");
-        cmd.SetGuardedAction(io, _ => throw new UserError("bench is not available yet"));
+        var model = CommonOptions.Model();
+        var prompt = new Option<string>("--n-prompt", "-p") { Description = "prompt sizes, comma-separated (0 = none)", DefaultValueFactory = _ => "512" };
+        var gen = new Option<string>("--n-gen", "-n") { Description = "generation lengths, comma-separated (0 = none)", DefaultValueFactory = _ => "128" };
+        var threads = new Option<string>("--threads", "-t") { Description = "thread counts, comma-separated", DefaultValueFactory = _ => WorkerPool.DefaultThreadCount.ToString(CultureInfo.InvariantCulture) };
+        var repeats = new Option<int>("--repetitions", "-r") { Description = "repeats per test", DefaultValueFactory = _ => 5 };
+        var output = new Option<string>("--output", "-o") { Description = "md, json or csv", DefaultValueFactory = _ => "md" };
+        var noBandwidth = new Option<bool>("--no-bandwidth") { Description = "skip the memory bandwidth measurement" };
+        var cache = CommonOptions.CacheType();
+        var cmd = new Command("bench", "Measure prompt processing and generation speed.") { model, prompt, gen, threads, repeats, output, noBandwidth, cache };
+        cmd.SetGuardedAction(io, p =>
+        {
+            var pp = ParseList(p.GetValue(prompt)!, "--n-prompt", 0);
+            var tg = ParseList(p.GetValue(gen)!, "--n-gen", 0);
+            var ts = ParseList(p.GetValue(threads)!, "--threads", 1);
+            int r = p.GetValue(repeats);
+            if (r < 1) throw new UserError("--repetitions must be at least 1");
+            string format = p.GetValue(output)!.ToLowerInvariant();
+            if (format is not ("md" or "json" or "csv")) throw new UserError($"unknown --output '{format}' (md, json or csv)");
+            var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
+            string path = CommonOptions.ResolveModel(p.GetValue(model), io);
+
+            var load = Stopwatch.StartNew();
+            using var m = Model.Load(path);
+            double loadMs = load.Elapsed.TotalMilliseconds;
+            var rows = new List<Row>();
+            foreach (int t in ts)
+            {
+                double? roof = null, bw = null;
+                if (!p.GetValue(noBandwidth) && tg.Any(n => n > 0))
+                {
+                    using var pool = new WorkerPool(t);
+                    bw = MemoryBandwidth.Measure(pool);
+                    roof = bw / m.WeightBytesPerToken;
+                }
+                foreach (int n in pp.Where(n => n > 0))
+                    rows.Add(new Row(ModelBenchmark.PromptProcessing(m, t, n, r, cacheType), null, null));
+                foreach (int n in tg.Where(n => n > 0))
+                    rows.Add(new Row(ModelBenchmark.Generation(m, t, n, r, cacheType), bw, roof));
+            }
+            long rss = Process.GetCurrentProcess().PeakWorkingSet64;
+            var info = new Info(Path.GetFileName(path), new FileInfo(path).Length, m.WeightBytesPerToken, m.CopiedBytes, m.Kernel.Name, loadMs, rss);
+            switch (format)
+            {
+                case "json": WriteJson(io.Out, rows, info); break;
+                case "csv": WriteCsv(io.Out, rows, info); break;
+                default: WriteMarkdown(io.Out, rows, info); break;
+            }
+            return 0;
+        });
         return cmd;
+    }
+
+    private sealed record Row(BenchResult Result, double? Bandwidth, double? Roof);
+    private sealed record Info(string Model, long FileBytes, long BytesPerToken, long CopiedBytes, string Kernel, double LoadMs, long PeakRss);
+
+    private static int[] ParseList(string s, string name, int min)
+    {
+        var parts = s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0) throw new UserError($"{name} is empty");
+        return parts.Select(x => int.TryParse(x, CultureInfo.InvariantCulture, out int v) && v >= min && v <= 1 << 16
+            ? v : throw new UserError($"{name}: '{x}' is not a valid number")).ToArray();
+    }
+
+    private static string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static void WriteMarkdown(TextWriter o, List<Row> rows, Info i)
+    {
+        o.WriteLine($"model: {i.Model} ({i.FileBytes / 1e6:F1} MB), weights read per token {i.BytesPerToken / 1e6:F1} MB, copied at load {i.CopiedBytes / 1e6:F1} MB, kernel {i.Kernel}, load {i.LoadMs:F0} ms");
+        o.WriteLine();
+        o.WriteLine("| test | threads | t/s median | t/s min | t/s max | read GB/s | roof t/s | % of roof | GC gen0/gen2 |");
+        o.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (r, bw, roof) in rows)
+            o.WriteLine($"| {r.Test} | {r.Threads} | {F(r.Median)} | {F(r.Min)} | {F(r.Max)} | {(bw is { } b ? F(b / 1e9) : "")} | {(roof is { } x ? F(x) : "")} | {(roof is { } y ? F(100 * r.Median / y) : "")} | {r.Gen0Collections}/{r.Gen2Collections} |");
+        o.WriteLine();
+        o.WriteLine($"peak RSS {i.PeakRss / 1e6:F0} MB");
+    }
+
+    private static void WriteCsv(TextWriter o, List<Row> rows, Info i)
+    {
+        o.WriteLine("model,test,threads,tokens_per_second_median,tokens_per_second_min,tokens_per_second_max,read_gb_per_s,roof_tokens_per_second,kernel,gc_gen0,gc_gen2,peak_rss_bytes");
+        foreach (var (r, bw, roof) in rows)
+            o.WriteLine(string.Join(",", i.Model, r.Test, r.Threads, F(r.Median), F(r.Min), F(r.Max),
+                bw is { } b ? F(b / 1e9) : "", roof is { } x ? F(x) : "", i.Kernel, r.Gen0Collections, r.Gen2Collections, i.PeakRss));
+    }
+
+    private static void WriteJson(TextWriter o, List<Row> rows, Info i)
+    {
+        var items = rows.Select(x => new Dictionary<string, object?>
+        {
+            ["model"] = i.Model,
+            ["model_bytes"] = i.FileBytes,
+            ["weight_bytes_per_token"] = i.BytesPerToken,
+            ["test"] = x.Result.Test,
+            ["threads"] = x.Result.Threads,
+            ["tokens"] = x.Result.Tokens,
+            ["tokens_per_second_median"] = x.Result.Median,
+            ["tokens_per_second_min"] = x.Result.Min,
+            ["tokens_per_second_max"] = x.Result.Max,
+            ["tokens_per_second_samples"] = x.Result.TokensPerSecond,
+            ["read_bytes_per_second"] = x.Bandwidth,
+            ["roof_tokens_per_second"] = x.Roof,
+            ["kernel"] = i.Kernel,
+            ["gc_gen0"] = x.Result.Gen0Collections,
+            ["gc_gen2"] = x.Result.Gen2Collections,
+            ["peak_rss_bytes"] = i.PeakRss,
+            ["load_ms"] = i.LoadMs,
+        });
+        o.WriteLine(JsonSerializer.Serialize(items, new JsonSerializerOptions { WriteIndented = true }));
     }
 }
