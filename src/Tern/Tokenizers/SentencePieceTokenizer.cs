@@ -77,6 +77,7 @@ internal sealed class SentencePieceTokenizer : Tokenizer
             w.Next[n] = i + width < s.Length ? n + 1 : -1;
             // Merge tree: nodes 0..n-1 are the characters; each merge adds a node with two children.
             w.Node[n] = n;
+            w.Candidate[n] = -1;
             w.NodeStart[n] = i;
             w.NodeLength[n] = width;
             w.NodeLeft[n] = w.NodeRight[n] = -1;
@@ -92,11 +93,12 @@ internal sealed class SentencePieceTokenizer : Tokenizer
             long key = queue.Pop();
             int left = MergeQueue.Position(key);
             int right = w.Next[left];
-            // Stale entries (a side already merged elsewhere) no longer find a candidate of the same score here.
+            // Candidate[left] is the token the pair (left, next) makes now; a stale entry (a side already merged
+            // elsewhere) no longer matches it in score. An equal score means an equally good merge at the same place,
+            // which a fresh entry with this very key also asks for.
             if (w.Length[left] == 0 || right < 0) continue;
-            if (!_lookup.TryGetValue(s.Slice(w.Start[left], w.Length[left] + w.Length[right]), out int id)
-                || !IsMergeTarget(id) || Priority(id) != MergeQueue.Priority(key))
-                continue;
+            int id = w.Candidate[left];
+            if (id < 0 || Priority(id) != MergeQueue.Priority(key)) continue;
             w.NodeStart[nodes] = w.Start[left];
             w.NodeLength[nodes] = w.Length[left] + w.Length[right];
             w.NodeLeft[nodes] = w.Node[left];
@@ -116,9 +118,14 @@ internal sealed class SentencePieceTokenizer : Tokenizer
 
     private void Enqueue(ReadOnlySpan<char> s, int left, int right, Workspace w, MergeQueue queue)
     {
-        if (left < 0 || right < 0) return;
+        if (left < 0) return;
+        w.Candidate[left] = -1;
+        if (right < 0) return;
         if (_lookup.TryGetValue(s.Slice(w.Start[left], w.Length[left] + w.Length[right]), out int id) && IsMergeTarget(id))
+        {
+            w.Candidate[left] = id;
             queue.Push(MergeQueue.Key(Priority(id), left));
+        }
     }
 
     /// <summary>
@@ -161,7 +168,7 @@ internal sealed class SentencePieceTokenizer : Tokenizer
     {
         public readonly MergeQueue Queue = new();
         public char[] Text = new char[256];
-        public int[] Start = [], Length = [], Prev = [], Next = [], Node = [];
+        public int[] Start = [], Length = [], Prev = [], Next = [], Node = [], Candidate = [];
         public int[] NodeStart = [], NodeLength = [], NodeLeft = [], NodeRight = [];
 
         public void EnsureText(int n)
@@ -178,6 +185,7 @@ internal sealed class SentencePieceTokenizer : Tokenizer
             Prev = new int[size];
             Next = new int[size];
             Node = new int[size];
+            Candidate = new int[size];
             // A text of n characters has at most n leaves and n - 1 merges.
             NodeStart = new int[2 * size];
             NodeLength = new int[2 * size];

@@ -149,7 +149,11 @@ public abstract class Tokenizer
     /// <summary>The bytes of a token that is neither control nor unknown.</summary>
     private protected abstract byte[] ComputeTokenBytes(int id);
 
-    /// <summary>Concatenates the tokens' bytes and decodes them as UTF-8 (invalid sequences become U+FFFD).</summary>
+    /// <summary>
+    /// Concatenates the tokens' bytes and decodes them as UTF-8 (invalid sequences become U+FFFD). For SentencePiece,
+    /// the dummy-prefix space is dropped when decoding from the start (see <see cref="StripsLeadingSpace"/>), and a "▁"
+    /// that was in the input comes back as a space (SentencePiece itself cannot tell them apart either).
+    /// </summary>
     public string Decode(IEnumerable<int> ids) => Decode(ids, renderSpecial: false);
 
     /// <summary>As <see cref="Decode(IEnumerable{int})"/>; with <paramref name="renderSpecial"/>, control tokens appear as their text.</summary>
