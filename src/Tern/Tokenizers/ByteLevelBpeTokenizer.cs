@@ -167,10 +167,11 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
         if (Types[id] == TokenType.UserDefined) return Encoding.UTF8.GetBytes(text); // stored as plain text
         if (Types[id] == TokenType.Byte && SentencePieceTokenizer.TryParseByteToken(text, out byte single)) return [single];
         var bytes = new List<byte>(text.Length);
-        foreach (char c in text)
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (Rune rune in text.EnumerateRunes())
         {
-            if (ByteUnicode.TryGetByte(c, out byte b)) bytes.Add(b);
-            else bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString())); // not a byte-level character: keep it as text
+            if (rune.IsBmp && ByteUnicode.TryGetByte((char)rune.Value, out byte b)) bytes.Add(b);
+            else bytes.AddRange(utf8[..rune.EncodeToUtf8(utf8)]); // not a byte-level character: keep it as text
         }
         return bytes.ToArray();
     }

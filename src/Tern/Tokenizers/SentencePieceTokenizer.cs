@@ -21,7 +21,7 @@ internal sealed class SentencePieceTokenizer : Tokenizer
 
     public SentencePieceTokenizer(TokenizerData data) : base(data, defaultAddBos: true)
     {
-        _scores = data.Scores ?? new float[data.Tokens.Length];
+        _scores = data.Scores is null ? new float[data.Tokens.Length] : data.Scores[..data.Tokens.Length];
         _addSpacePrefix = data.AddSpacePrefix ?? true;
         _lookup = Ids.GetAlternateLookup<ReadOnlySpan<char>>();
         for (int b = 0; b < 256; b++)
@@ -39,6 +39,8 @@ internal sealed class SentencePieceTokenizer : Tokenizer
     }
 
     // SentencePiece merges into normal, user-defined and unused pieces, never into control, unknown or byte pieces.
+    // (llama.cpp would merge into any piece whose text forms; in LLaMA-2's vocabulary no control, unknown or byte
+    // piece can be formed from two other pieces, so the two agree there.)
     private bool IsMergeTarget(int id) => Types[id] is TokenType.Normal or TokenType.UserDefined or TokenType.Unused or TokenType.Undefined;
 
     // Scores as order-preserving integers, negated so that the min-heap pops the highest score first.

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using System.Text;
 using Tern.Gguf;
 
@@ -19,7 +20,7 @@ namespace Tern.Tokenizers;
 /// </summary>
 public abstract class Tokenizer
 {
-    // Token texts that end a turn, whatever the model (llama.cpp keeps the same list).
+    // Token texts that end a turn, whatever the model (a subset of the list llama.cpp keeps).
     private static readonly string[] EndOfGenerationTexts =
         ["<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>"];
 
@@ -33,7 +34,7 @@ public abstract class Tokenizer
     {
         data.Validate();
         int n = data.Tokens.Length;
-        _tokens = data.Tokens;
+        _tokens = (string[])data.Tokens.Clone(); // the caller's arrays stay the caller's
         _types = new TokenType[n];
         _ids = new Dictionary<string, int>(n, StringComparer.Ordinal);
         var special = new List<int>();
@@ -54,16 +55,18 @@ public abstract class Tokenizer
         EosId = data.EosId;
         UnkId = data.UnkId;
         PadId = data.PadId;
-        AddBosByDefault = data.AddBos ?? defaultAddBos;
+        if (data.AddBos == true && BosId < 0) throw new ArgumentException("the vocabulary asks for a BOS token (add_bos_token) but names none");
+        if (data.AddEos == true && EosId < 0) throw new ArgumentException("the vocabulary asks for an EOS token (add_eos_token) but names none");
+        // The model type's default applies only when the file says nothing, and only if there is a BOS to add.
+        AddBosByDefault = data.AddBos ?? (defaultAddBos && BosId >= 0);
         AddEosByDefault = data.AddEos ?? false;
-        if (AddBosByDefault && BosId < 0) throw new ArgumentException("the vocabulary asks for a BOS token (add_bos_token) but names none");
 
         var eog = new HashSet<int>();
         if (EosId >= 0) eog.Add(EosId);
         if (data.EotId >= 0) eog.Add(data.EotId);
         foreach (string text in EndOfGenerationTexts)
             if (_ids.TryGetValue(text, out int id)) eog.Add(id);
-        EndOfGenerationIds = eog;
+        EndOfGenerationIds = eog.ToFrozenSet();
     }
 
     /// <summary>"gpt2" or "llama", as in <c>tokenizer.ggml.model</c>.</summary>

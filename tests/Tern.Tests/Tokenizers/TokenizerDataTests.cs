@@ -99,6 +99,9 @@ public class TokenizerDataTests
         Assert.Contains("BOS", Assert.Throws<ArgumentException>(() => Tokenizer.Create(good with { BosId = 300 })).Message);
         Assert.Contains("type 9", Assert.Throws<ArgumentException>(() => Tokenizer.Create(good with { TokenTypes = [.. good.TokenTypes!.Take(299), 9] })).Message);
         Assert.Contains("add_bos_token", Assert.Throws<ArgumentException>(() => Tokenizer.Create(good with { BosId = -1 })).Message);
+        // Without add_bos_token the LLaMA-3 default (add BOS) applies only if there is a BOS.
+        Assert.False(Tokenizer.Create(good with { BosId = -1, AddBos = null }).AddBosByDefault);
+        Assert.Throws<InvalidOperationException>(() => Tokenizer.Create(good with { BosId = -1, AddBos = null }).Encode("x", addBos: true, parseSpecial: false));
     }
 
     [Fact]
