@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Tern.Gguf;
 
@@ -35,19 +36,7 @@ public abstract class Tokenizer
         data.Validate();
         int n = data.Tokens.Length;
         _tokens = (string[])data.Tokens.Clone(); // the caller's arrays stay the caller's
-        _types = new TokenType[n];
-        _ids = new Dictionary<string, int>(n, StringComparer.Ordinal);
-        var special = new List<int>();
-        for (int i = 0; i < n; i++)
-        {
-            var type = data.TypeOf(i);
-            _types[i] = type;
-            _ids.TryAdd(_tokens[i], i); // a duplicated text maps to its first id
-            if (type is TokenType.Control or TokenType.UserDefined or TokenType.Unknown && _tokens[i].Length > 0) special.Add(i);
-        }
-        // Longest text first, so "<|eot_id|>" wins over a hypothetical "<|eot" (ties by id, for determinism).
-        special.Sort((a, b) => _tokens[a].Length != _tokens[b].Length ? _tokens[b].Length.CompareTo(_tokens[a].Length) : a.CompareTo(b));
-        _specialTokensLongestFirst = special.ToArray();
+        (_types, _ids, _specialTokensLongestFirst) = IndexVocabulary(_tokens, data.TokenTypes);
         _bytesCache = new byte[n][];
 
         ModelName = data.Model;
@@ -67,6 +56,26 @@ public abstract class Tokenizer
         foreach (string text in EndOfGenerationTexts)
             if (_ids.TryGetValue(text, out int id)) eog.Add(id);
         EndOfGenerationIds = eog.ToFrozenSet();
+    }
+
+    // Runs once per model over the whole vocabulary: compiled fully optimized at once rather than starting in tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (TokenType[] Types, Dictionary<string, int> Ids, int[] SpecialLongestFirst) IndexVocabulary(string[] tokens, int[]? tokenTypes)
+    {
+        int n = tokens.Length;
+        var types = new TokenType[n];
+        var ids = new Dictionary<string, int>(n, StringComparer.Ordinal);
+        var special = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            var type = tokenTypes is null ? TokenType.Normal : (TokenType)tokenTypes[i];
+            types[i] = type;
+            ids.TryAdd(tokens[i], i); // a duplicated text maps to its first id
+            if (type is TokenType.Control or TokenType.UserDefined or TokenType.Unknown && tokens[i].Length > 0) special.Add(i);
+        }
+        // Longest text first, so "<|eot_id|>" wins over a hypothetical "<|eot" (ties by id, for determinism).
+        special.Sort((a, b) => tokens[a].Length != tokens[b].Length ? tokens[b].Length.CompareTo(tokens[a].Length) : a.CompareTo(b));
+        return (types, ids, special.ToArray());
     }
 
     /// <summary>"gpt2" or "llama", as in <c>tokenizer.ggml.model</c>.</summary>
