@@ -210,7 +210,11 @@ internal sealed class JinjaLexer
             {
                 char expected = op == ")" ? '(' : op == "]" ? '[' : '{';
                 if (brackets.Count == 0 || brackets.Peek().Open != expected)
-                    throw _source.Error(p, $"unexpected '{op}'");
+                {
+                    throw _source.Error(p, brackets.Count == 0
+                        ? $"unexpected '{op}'"
+                        : $"unexpected '{op}', expected '{Closing(brackets.Peek().Open)}' to close '{brackets.Peek().Open}'");
+                }
                 brackets.Pop();
             }
             _tokens.Add(new Token(TokenKind.Operator, op, p));
@@ -218,6 +222,8 @@ internal sealed class JinjaLexer
         }
         throw _source.Error(p, $"unexpected character '{c}' in tag");
     }
+
+    private static char Closing(char open) => open switch { '(' => ')', '[' => ']', _ => '}' };
 
     private int LexNumber(int start)
     {

@@ -17,9 +17,11 @@ internal sealed record JinjaLimits
     /// <summary>Nested macro calls (a macro calling itself recursively).</summary>
     public int MaxMacroDepth { get; init; } = 40;
     /// <summary>Evaluation steps per render (each statement, expression node and loop iteration is one step).</summary>
-    public long MaxSteps { get; init; } = 3_000_000;
-    /// <summary>Length of the rendered output and of any single string or list built while rendering.</summary>
-    public int MaxOutputChars { get; init; } = 32 * 1024 * 1024;
+    public long MaxSteps { get; init; } = 1_000_000;
+    /// <summary>Length of the rendered output and of any single string built while rendering (16 Mi characters: millions of tokens).</summary>
+    public int MaxOutputChars { get; init; } = 16 * 1024 * 1024;
+    /// <summary>Length of any list built while rendering (by + or *).</summary>
+    public int MaxListItems { get; init; } = 1_000_000;
     /// <summary>Largest <c>range(...)</c>, as in Jinja's sandbox (MAX_RANGE).</summary>
     public int MaxRange { get; init; } = 100_000;
 }

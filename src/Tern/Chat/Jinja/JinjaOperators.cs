@@ -65,7 +65,7 @@ internal sealed partial class JinjaRenderer
         if (a is string sa && b is string sb) return CheckLength(sa + sb);
         if (a is List<object?> la && b is List<object?> lb)
         {
-            if ((long)la.Count + lb.Count > _limits.MaxOutputChars) throw new JinjaError("list too long");
+            if ((long)la.Count + lb.Count > _limits.MaxListItems) throw new JinjaError($"list too long (more than {_limits.MaxListItems} items)");
             return new List<object?>([.. la, .. lb]);
         }
         return Arithmetic("+", a, b, (x, y) => checked(x + y), (x, y) => x + y);
@@ -83,7 +83,7 @@ internal sealed partial class JinjaRenderer
         if (a is List<object?> list && b is long or bool)
         {
             long n = Math.Max(0, ToLong(b));
-            if (n * list.Count > _limits.MaxOutputChars) throw new JinjaError("list too long");
+            if (n * list.Count > _limits.MaxListItems) throw new JinjaError($"list too long (more than {_limits.MaxListItems} items)");
             var result = new List<object?>();
             for (long i = 0; i < n; i++) result.AddRange(list);
             return result;

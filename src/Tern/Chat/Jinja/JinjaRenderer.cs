@@ -156,7 +156,7 @@ internal sealed partial class JinjaRenderer
         }
         if (items.Count == 0)
             return loop.Else == null ? Flow.Normal : Execute(loop.Else, scope, output);
-        int depth0 = scope.TryGet("loop", out var outer) && outer is LoopContext outerLoop ? outerLoop.Depth0 + 1 : 0;
+        const int depth0 = 0; // loop.depth counts recursive-loop levels only; recursive loops are not supported, nested loops are depth 1
         for (int i = 0; i < items.Count; i++)
         {
             Step(loop.Pos);

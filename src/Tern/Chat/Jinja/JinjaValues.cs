@@ -93,7 +93,8 @@ internal sealed class JinjaError(string message, bool raisedByTemplate = false) 
 /// <summary>A variable scope. Jinja gives each for-loop iteration, macro call and with-block its own scope; if-blocks share their parent's.</summary>
 internal sealed class Scope(Scope? parent)
 {
-    private readonly Dictionary<string, object?> _variables = new(StringComparer.Ordinal);
+    // Most scopes (one per loop iteration) hold one or two names, so they start without a dictionary.
+    private Dictionary<string, object?>? _variables;
 
     public Scope? Parent { get; } = parent;
 
@@ -101,13 +102,13 @@ internal sealed class Scope(Scope? parent)
     {
         for (var s = this; s != null; s = s.Parent)
         {
-            if (s._variables.TryGetValue(name, out value)) return true;
+            if (s._variables != null && s._variables.TryGetValue(name, out value)) return true;
         }
         value = null;
         return false;
     }
 
-    public void Set(string name, object? value) => _variables[name] = value;
+    public void Set(string name, object? value) => (_variables ??= new(StringComparer.Ordinal))[name] = value;
 }
 
 internal static class JinjaValues
