@@ -30,7 +30,7 @@ internal sealed partial class JinjaRenderer
             return dict;
         }));
         globals.Set("raise_exception", new JinjaFunction("raise_exception", args =>
-            throw new JinjaError(ToStr(args.Get(0, "message", "raise_exception() called")), raisedByTemplate: true)));
+            throw new JinjaError(ToStr(args.Get(0, "message", "raise_exception() called")), ChatTemplateErrorKind.RaisedByTemplate)));
         globals.Set("strftime_now", new JinjaFunction("strftime_now", args =>
             Strftime.Format(_now(), args.Get(0, "format") as string ?? throw new JinjaError("strftime_now() needs a format string"))));
     }
@@ -49,7 +49,7 @@ internal sealed partial class JinjaRenderer
         }
         if (step == 0) throw new JinjaError("range() arg 3 must not be zero");
         double count = Math.Ceiling(((double)stop - start) / step);
-        if (count > _limits.MaxRange) throw new JinjaError($"range too big: {count} items (limit {_limits.MaxRange})");
+        if (count > _limits.MaxRange) throw new JinjaError($"range too big: {count} items (limit {_limits.MaxRange})", ChatTemplateErrorKind.LimitExceeded);
         var result = new List<object?>();
         for (long i = start; step > 0 ? i < stop : i > stop; i += step) result.Add(i);
         return result;

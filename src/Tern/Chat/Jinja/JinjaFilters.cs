@@ -81,7 +81,7 @@ internal sealed partial class JinjaRenderer
             case "indent": return Indent(ToStr(value), args);
             case "format": return PrintfFormat(ToStr(value), args);
             default:
-                throw new JinjaError($"unknown filter '{name}'");
+                throw new JinjaError($"unknown filter '{name}'", ChatTemplateErrorKind.Unsupported);
         }
     }
 
@@ -138,7 +138,7 @@ internal sealed partial class JinjaRenderer
             if (!firstItem) sb.Append(separator);
             firstItem = false;
             sb.Append(ToStr(attribute == null ? item : GetAttributePath(item, attribute)));
-            if (sb.Length > _limits.MaxOutputChars) throw new JinjaError($"join(): string longer than {_limits.MaxOutputChars} characters");
+            if (sb.Length > _limits.MaxOutputChars) throw new JinjaError($"join(): string longer than {_limits.MaxOutputChars} characters", ChatTemplateErrorKind.LimitExceeded);
         }
         return sb.ToString();
     }
@@ -356,7 +356,7 @@ internal sealed partial class JinjaRenderer
                 's' => ToStr(arg),
                 'r' => Repr(arg),
                 'd' or 'i' => ToLong(arg is double d ? (object)(long)Math.Truncate(d) : arg).ToString(CultureInfo.InvariantCulture),
-                _ => throw new JinjaError($"format(): unsupported conversion '%{code}'"),
+                _ => throw new JinjaError($"format(): unsupported conversion '%{code}'", ChatTemplateErrorKind.Unsupported),
             });
         }
         return sb.ToString();

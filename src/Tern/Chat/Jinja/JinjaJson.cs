@@ -27,8 +27,8 @@ internal static class JinjaJson
 
         public void Write(object? value, int level)
         {
-            if (level > 64) throw new JinjaError("tojson: value nested too deeply");
-            if (_sb.Length > maxChars) throw new JinjaError($"tojson: output longer than {maxChars} characters");
+            if (level > 64) throw new JinjaError("tojson: value nested too deeply", ChatTemplateErrorKind.LimitExceeded);
+            if (_sb.Length > maxChars) throw new JinjaError($"tojson: output longer than {maxChars} characters", ChatTemplateErrorKind.LimitExceeded);
             switch (value)
             {
                 case null: _sb.Append("null"); break;

@@ -31,7 +31,7 @@ internal sealed partial class JinjaRenderer
                 : throw Unsupported(op, a, b),
             "//" => Arithmetic(op, a, b, FloorDivide, (x, y) => y == 0 ? throw new JinjaError("float floor division by zero") : Math.Floor(x / y)),
             "%" => a is string
-                ? throw new JinjaError("printf-style string formatting ('%') is not supported; use '~' or format()")
+                ? throw new JinjaError("printf-style string formatting ('%') is not supported; use '~' or format()", ChatTemplateErrorKind.Unsupported)
                 : Arithmetic(op, a, b, Modulo, FloatModulo),
             "**" => Arithmetic(op, a, b, IntegerPower, Math.Pow),
             _ => throw new JinjaError($"unknown operator '{op}'"),
@@ -65,7 +65,7 @@ internal sealed partial class JinjaRenderer
         if (a is string sa && b is string sb) return CheckLength(sa + sb);
         if (a is List<object?> la && b is List<object?> lb)
         {
-            if ((long)la.Count + lb.Count > _limits.MaxListItems) throw new JinjaError($"list too long (more than {_limits.MaxListItems} items)");
+            if ((long)la.Count + lb.Count > _limits.MaxListItems) throw new JinjaError($"list too long (more than {_limits.MaxListItems} items)", ChatTemplateErrorKind.LimitExceeded);
             return new List<object?>([.. la, .. lb]);
         }
         return Arithmetic("+", a, b, (x, y) => checked(x + y), (x, y) => x + y);
@@ -77,13 +77,13 @@ internal sealed partial class JinjaRenderer
         if (a is string s && b is long or bool)
         {
             long n = Math.Max(0, ToLong(b));
-            if (n * s.Length > _limits.MaxOutputChars) throw new JinjaError($"string longer than {_limits.MaxOutputChars} characters");
+            if (n * s.Length > _limits.MaxOutputChars) throw new JinjaError($"string longer than {_limits.MaxOutputChars} characters", ChatTemplateErrorKind.LimitExceeded);
             return string.Concat(Enumerable.Repeat(s, (int)n));
         }
         if (a is List<object?> list && b is long or bool)
         {
             long n = Math.Max(0, ToLong(b));
-            if (n * list.Count > _limits.MaxListItems) throw new JinjaError($"list too long (more than {_limits.MaxListItems} items)");
+            if (n * list.Count > _limits.MaxListItems) throw new JinjaError($"list too long (more than {_limits.MaxListItems} items)", ChatTemplateErrorKind.LimitExceeded);
             var result = new List<object?>();
             for (long i = 0; i < n; i++) result.AddRange(list);
             return result;

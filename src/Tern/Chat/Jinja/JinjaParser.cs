@@ -66,7 +66,7 @@ internal sealed partial class JinjaParser
     private void Enter(int pos)
     {
         if (++_depth > _limits.MaxParseDepth)
-            throw Error(pos, $"template is nested too deeply (more than {_limits.MaxParseDepth} levels)");
+            throw _source.Error(pos, $"template is nested too deeply (more than {_limits.MaxParseDepth} levels)", ChatTemplateErrorKind.LimitExceeded);
     }
 
     private void Leave() => _depth--;
@@ -147,7 +147,7 @@ internal sealed partial class JinjaParser
             case "elif" or "else" or "endif" or "endfor" or "endset" or "endmacro" or "endwith" or "endgeneration" or "endraw":
                 throw Error(tag.Position, $"unexpected '{{% {tag.Text} %}}' without a matching opening tag");
             default:
-                throw Error(tag.Position, $"unknown or unsupported tag '{tag.Text}'");
+                throw _source.Error(tag.Position, $"unknown or unsupported tag '{tag.Text}'", ChatTemplateErrorKind.Unsupported);
         }
         Leave();
     }
@@ -184,7 +184,7 @@ internal sealed partial class JinjaParser
         if (!Current.IsName("in")) throw Unexpected("'in'");
         Advance();
         var iterable = ParseTuple(withCondExpr: false, extraEnd: ["recursive", "if"]);
-        if (Current.IsName("recursive")) throw Error(Current.Position, "recursive for loops are not supported");
+        if (Current.IsName("recursive")) throw _source.Error(Current.Position, "recursive for loops are not supported", ChatTemplateErrorKind.Unsupported);
         Expr? filter = null;
         if (Current.IsName("if"))
         {

@@ -12,7 +12,7 @@ internal sealed partial class JinjaRenderer
         }
         catch (JinjaError e)
         {
-            throw _source.Error(expr.Pos, e.Message, e.RaisedByTemplate, e);
+            throw _source.Error(expr.Pos, e.Message, e.Kind, e);
         }
         finally
         {
@@ -74,7 +74,7 @@ internal sealed partial class JinjaRenderer
                 if (JinjaValues.IsTruthy(Eval(conditional.Test, scope))) return Eval(conditional.Then, scope);
                 return conditional.Otherwise == null ? new Undefined("the conditional expression has no else branch") : Eval(conditional.Otherwise, scope);
             default:
-                throw new JinjaError($"unsupported expression {expr.GetType().Name}");
+                throw new JinjaError($"unsupported expression {expr.GetType().Name}", ChatTemplateErrorKind.Unsupported);
         }
     }
 
@@ -102,7 +102,8 @@ internal sealed partial class JinjaRenderer
     {
         JinjaFunction function => function.Invoke(args),
         JinjaMacro macro => CallMacro(macro, args, pos),
-        Undefined undefined => throw new JinjaError(undefined.Hint),
+        // Calling something undefined is a missing function or method: unsupported here (or a template HF cannot run either).
+        Undefined undefined => throw new JinjaError($"{undefined.Hint}, so it cannot be called", ChatTemplateErrorKind.Unsupported),
         _ => throw new JinjaError($"'{JinjaValues.TypeName(callee)}' object is not callable"),
     };
 

@@ -44,27 +44,27 @@ internal sealed partial class JinjaRenderer
     private void Step(int pos)
     {
         if (++_steps > _limits.MaxSteps)
-            throw _source.Error(pos, $"rendering took more than {_limits.MaxSteps} steps (an endless or huge loop?)");
+            throw _source.Error(pos, $"rendering took more than {_limits.MaxSteps} steps (an endless or huge loop?)", ChatTemplateErrorKind.LimitExceeded);
     }
 
     /// <summary>Guards every recursive descent of the evaluator; the matching decrement is in a finally block.</summary>
     private void EnterDepth(int pos)
     {
         if (_depth >= _limits.MaxEvalDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
-            throw _source.Error(pos, $"template evaluation nested too deeply (more than {_limits.MaxEvalDepth} levels)");
+            throw _source.Error(pos, $"template evaluation nested too deeply (more than {_limits.MaxEvalDepth} levels)", ChatTemplateErrorKind.LimitExceeded);
         _depth++;
     }
 
     private void Append(StringBuilder output, string text, int pos)
     {
         if ((long)output.Length + text.Length > _limits.MaxOutputChars)
-            throw _source.Error(pos, $"rendered text would exceed {_limits.MaxOutputChars} characters");
+            throw _source.Error(pos, $"rendered text would exceed {_limits.MaxOutputChars} characters", ChatTemplateErrorKind.LimitExceeded);
         output.Append(text);
     }
 
     private string CheckLength(string s)
     {
-        if (s.Length > _limits.MaxOutputChars) throw new JinjaError($"string longer than {_limits.MaxOutputChars} characters");
+        if (s.Length > _limits.MaxOutputChars) throw new JinjaError($"string longer than {_limits.MaxOutputChars} characters", ChatTemplateErrorKind.LimitExceeded);
         return s;
     }
 
@@ -81,7 +81,7 @@ internal sealed partial class JinjaRenderer
             }
             catch (JinjaError e)
             {
-                throw _source.Error(stmt.Pos, e.Message, e.RaisedByTemplate, e);
+                throw _source.Error(stmt.Pos, e.Message, e.Kind, e);
             }
             finally
             {
@@ -130,7 +130,7 @@ internal sealed partial class JinjaRenderer
             case ContinueStmt:
                 return Flow.Continue;
             default:
-                throw new JinjaError($"unsupported statement {stmt.GetType().Name}");
+                throw new JinjaError($"unsupported statement {stmt.GetType().Name}", ChatTemplateErrorKind.Unsupported);
         }
     }
 
@@ -197,7 +197,7 @@ internal sealed partial class JinjaRenderer
     {
         var definition = macro.Definition;
         if (_macroDepth >= _limits.MaxMacroDepth)
-            throw _source.Error(pos, $"macro calls nested more than {_limits.MaxMacroDepth} deep (unbounded recursion?)");
+            throw _source.Error(pos, $"macro calls nested more than {_limits.MaxMacroDepth} deep (unbounded recursion?)", ChatTemplateErrorKind.LimitExceeded);
         if (args.Positional.Count > definition.Parameters.Count)
             throw new JinjaError($"macro '{definition.Name}' takes not more than {definition.Parameters.Count} argument(s)");
         var scope = new Scope(macro.Closure);

@@ -26,9 +26,9 @@ internal sealed class JinjaSource
         return (line, offset - lineStart + 1);
     }
 
-    public ChatTemplateException Error(int offset, string reason, bool raisedByTemplate = false, Exception? inner = null)
+    public ChatTemplateException Error(int offset, string reason, ChatTemplateErrorKind kind = ChatTemplateErrorKind.Syntax, Exception? inner = null)
     {
         var (line, column) = LineColumn(offset);
-        return new ChatTemplateException(reason, line, column, raisedByTemplate, inner);
+        return new ChatTemplateException(reason, kind, line, column, inner);
     }
 }

@@ -43,7 +43,7 @@ internal sealed class JinjaTemplate
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A bug in the interpreter must still surface as a template failure the caller can handle (e.g. by falling back).
-            throw new ChatTemplateException($"internal error while rendering: {e.GetType().Name}: {e.Message}", inner: e);
+            throw new ChatTemplateException($"internal error while rendering: {e.GetType().Name}: {e.Message}", ChatTemplateErrorKind.Unsupported, inner: e);
         }
     }
 }

@@ -44,7 +44,7 @@ internal sealed partial class JinjaRenderer
             "lower" => value is string s && s == s.ToLowerInvariant(),
             "upper" => value is string u && u == u.ToUpperInvariant(),
             "escaped" => false,
-            _ => throw new JinjaError($"unknown test '{name}'"),
+            _ => throw new JinjaError($"unknown test '{name}'", ChatTemplateErrorKind.Unsupported),
         };
     }
 

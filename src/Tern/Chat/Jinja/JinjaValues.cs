@@ -84,10 +84,9 @@ internal sealed class JinjaMacro(MacroStmt definition, Scope closure)
 }
 
 /// <summary>A runtime error without a position; the renderer attaches the position of the expression being evaluated.</summary>
-internal sealed class JinjaError(string message, bool raisedByTemplate = false) : Exception(message)
+internal sealed class JinjaError(string message, ChatTemplateErrorKind kind = ChatTemplateErrorKind.Runtime) : Exception(message)
 {
-    /// <summary>The template called <c>raise_exception(message)</c>.</summary>
-    public bool RaisedByTemplate { get; } = raisedByTemplate;
+    public ChatTemplateErrorKind Kind { get; } = kind;
 }
 
 /// <summary>A variable scope. Jinja gives each for-loop iteration, macro call and with-block its own scope; if-blocks share their parent's.</summary>
@@ -174,7 +173,7 @@ internal static class JinjaValues
 
     private static void AppendRepr(StringBuilder sb, object? v, int depth)
     {
-        if (depth > 64) throw new JinjaError("value nested too deeply to print");
+        if (depth > 64) throw new JinjaError("value nested too deeply to print", ChatTemplateErrorKind.LimitExceeded);
         switch (v)
         {
             case string s: AppendStringRepr(sb, s); break;

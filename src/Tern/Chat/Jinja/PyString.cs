@@ -181,7 +181,7 @@ internal static class PyString
                     done++;
                 }
                 if (i < chars.Count) sb.Append((string)chars[i]!);
-                if (sb.Length > maxChars) throw new JinjaError($"string longer than {maxChars} characters");
+                if (sb.Length > maxChars) throw new JinjaError($"string longer than {maxChars} characters", ChatTemplateErrorKind.LimitExceeded);
             }
             return sb.ToString();
         }
@@ -191,7 +191,7 @@ internal static class PyString
             int at = s.IndexOf(oldValue, from, StringComparison.Ordinal);
             if (at < 0) break;
             sb.Append(s, from, at - from).Append(newValue);
-            if (sb.Length > maxChars) throw new JinjaError($"string longer than {maxChars} characters");
+            if (sb.Length > maxChars) throw new JinjaError($"string longer than {maxChars} characters", ChatTemplateErrorKind.LimitExceeded);
             from = at + oldValue.Length;
             done++;
         }
@@ -237,7 +237,7 @@ internal static class PyString
             int close = format.IndexOf('}', i);
             if (close < 0) throw new JinjaError("single '{' encountered in format string");
             string field = format[(i + 1)..close];
-            if (field.Contains(':') || field.Contains('!')) throw new JinjaError("format specifications are not supported in str.format");
+            if (field.Contains(':') || field.Contains('!')) throw new JinjaError("format specifications are not supported in str.format", ChatTemplateErrorKind.Unsupported);
             object? value;
             if (field.Length == 0) value = Positional(args, auto++);
             else if (int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out int index)) value = Positional(args, index);

@@ -56,7 +56,7 @@ internal static class Strftime
                 'n' => "\n",
                 't' => "\t",
                 '%' => "%",
-                _ => throw new JinjaError($"strftime_now: unsupported format code '%{code}'"),
+                _ => throw new JinjaError($"strftime_now: unsupported format code '%{code}'", ChatTemplateErrorKind.Unsupported),
             });
         }
         return sb.ToString();

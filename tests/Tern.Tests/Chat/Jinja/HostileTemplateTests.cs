@@ -41,6 +41,7 @@ public class HostileTemplateTests
         var e = FailsQuickly(template);
         Assert.Contains(reason, e.Reason);
         Assert.Equal((line, column), (e.Line, e.Column));
+        Assert.Equal(reason.StartsWith("unsupported") ? ChatTemplateErrorKind.Unsupported : ChatTemplateErrorKind.Syntax, e.Kind);
     }
 
     public static TheoryData<string, string> DeepNesting => new()
@@ -61,7 +62,9 @@ public class HostileTemplateTests
     [MemberData(nameof(DeepNesting))]
     public void DeepNestingIsRejectedWithoutStackOverflow(string template, string reason)
     {
-        Assert.Contains(reason, FailsQuickly(template).Reason);
+        var e = FailsQuickly(template);
+        Assert.Contains(reason, e.Reason);
+        Assert.Equal(reason == "nested too deeply" ? ChatTemplateErrorKind.LimitExceeded : ChatTemplateErrorKind.Syntax, e.Kind);
     }
 
     [Theory]
@@ -76,7 +79,9 @@ public class HostileTemplateTests
     [InlineData("{{ 9223372036854775807 + 1 }}", "integer overflow")]
     public void RunawayRenderingIsStopped(string template, string reason)
     {
-        Assert.Contains(reason, FailsQuickly(template).Reason);
+        var e = FailsQuickly(template);
+        Assert.Contains(reason, e.Reason);
+        Assert.Equal(reason == "integer overflow" ? ChatTemplateErrorKind.Runtime : ChatTemplateErrorKind.LimitExceeded, e.Kind);
     }
 
     [Fact]
