@@ -74,9 +74,9 @@ public class ChatTemplateTests
     [Fact]
     public void ExtraVariablesAcceptJson()
     {
-        using var tools = JsonDocument.Parse("""[{"type": "function", "function": {"name": "f", "parameters": {"n": 1.5, "ok": true, "none": null}}}]""");
+        using var tools = JsonDocument.Parse("""[{"type": "function", "function": {"name": "f", "parameters": {"n": 1.5, "count": 2, "ok": true, "none": null}}}]""");
         var template = new ChatTemplate("{{ tools | tojson }}|{{ flag }}|{{ n + 1 }}", "", "");
-        Assert.Equal("[{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"n\": 1.5, \"ok\": true, \"none\": null}}}]|True|42",
+        Assert.Equal("[{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"n\": 1.5, \"count\": 2, \"ok\": true, \"none\": null}}}]|True|42",
             template.Render([], false, new Dictionary<string, object?> { ["tools"] = tools.RootElement, ["flag"] = true, ["n"] = 41 }));
     }
 

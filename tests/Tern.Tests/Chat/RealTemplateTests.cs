@@ -275,6 +275,61 @@ public class RealTemplateTests
             template.Render(conversation[..3], true, new Dictionary<string, object?> { ["enable_thinking"] = false }));
     }
 
+    private static readonly ChatTurn[] ThinkingConversation =
+    [
+        new("system", "Sys A"),
+        new("user", "Q1"),
+        new("assistant", "<think>hmm</think>A1"),
+        new("user", "Q2"),
+    ];
+
+    [Fact]
+    public void DeepSeekR1NamespaceBookkeepingAndThinkStripping()
+    {
+        var template = new ChatTemplate(RealTemplates.DeepSeekR1, "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>");
+        Assert.Equal("<｜begin▁of▁sentence｜>Sys A<｜User｜>Q1<｜Assistant｜>A1<｜end▁of▁sentence｜><｜User｜>Q2<｜Assistant｜><think>\n",
+            template.Render(ThinkingConversation, addGenerationPrompt: true));
+    }
+
+    [Fact]
+    public void Gemma3FoldsTheSystemPromptIntoTheFirstUserTurn()
+    {
+        var template = new ChatTemplate(RealTemplates.Gemma3, "<bos>", "<eos>");
+        Assert.Equal(
+            "<bos><start_of_turn>user\nSys A\n\nQ1<end_of_turn>\n<start_of_turn>model\n<think>hmm</think>A1<end_of_turn>\n<start_of_turn>user\nQ2<end_of_turn>\n<start_of_turn>model\n",
+            template.Render(ThinkingConversation, addGenerationPrompt: true));
+        // Multimodal content lists (not expressible as ChatTurn) go through the interpreter directly.
+        var messages = new List<object?>
+        {
+            Dict(("role", "system"), ("content", new List<object?> { Dict(("type", "text"), ("text", "Sys ")) })),
+            Dict(("role", "user"), ("content", new List<object?> { Dict(("type", "image")), Dict(("type", "text"), ("text", " Describe. ")) })),
+        };
+        Assert.Equal("<bos><start_of_turn>user\nSys \n\n<start_of_image>Describe.<end_of_turn>\n<start_of_turn>model\n",
+            Render(RealTemplates.Gemma3, ("messages", messages), ("add_generation_prompt", true), ("bos_token", "<bos>")));
+    }
+
+    [Fact]
+    public void HermesToolTemplateWithRecursiveMacros()
+    {
+        var properties = Dict(
+            ("city", Dict(("type", "string"), ("description", " The city "))),
+            ("days", Dict(("type", "array"), ("items", Dict(("type", "integer"))), ("description", "days"))),
+            ("extra", Dict(("type", "object"), ("additionalProperties", Dict(("type", "number"))), ("description", "e"))));
+        var tool = Dict(("type", "function"), ("function", Dict(
+            ("name", "get_weather"),
+            ("description", "Get weather"),
+            ("parameters", Dict(("type", "object"), ("properties", properties), ("required", new List<object?> { "city" }))))));
+        var template = new ChatTemplate(RealTemplates.HermesToolMacros, "<s>", "<|im_end|>");
+        Assert.Equal(
+            "<s><|im_start|>system\nYou are a function calling AI model. You may call one or more functions to assist with the user query. Here are the available tools: <tools> " +
+            "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"get_weather(city: str, days: list[int], extra: dict[str, float]) - Get weather\n\n" +
+            "    Args:\n        city(str): The city        days(list[int]): days        extra(dict[str, float]): e\", \"parameters\": " +
+            "{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \" The city \"}, \"days\": {\"type\": \"array\", \"items\": {\"type\": \"integer\"}, \"description\": \"days\"}, " +
+            "\"extra\": {\"type\": \"object\", \"additionalProperties\": {\"type\": \"number\"}, \"description\": \"e\"}}, \"required\": [\"city\"]}} </tools>" +
+            "<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\n<think>hmm</think>A1<|im_end|>\n<|im_start|>user\nQ2<|im_end|>\n<|im_start|>assistant\n",
+            template.Render(ThinkingConversation[1..], true, new Dictionary<string, object?> { ["tools"] = new List<object?> { tool } }));
+    }
+
     private static Dictionary<string, object?> WeatherTool() =>
         Dict(("type", "function"), ("function", Dict(
             ("name", "get_weather"),

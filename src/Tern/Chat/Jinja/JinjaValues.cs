@@ -377,7 +377,7 @@ internal static class JinjaValues
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.String => json.GetString(),
-        JsonValueKind.Number => json.TryGetInt64(out long l) ? l : json.GetDouble(),
+        JsonValueKind.Number => json.TryGetInt64(out long l) ? l : (object)json.GetDouble(), // not `? l : double`, which would widen l to double
         JsonValueKind.Array => json.EnumerateArray().Select(e => Import(e, depth + 1)).ToList(),
         _ => json.EnumerateObject().ToDictionary(p => p.Name, p => Import(p.Value, depth + 1), StringComparer.Ordinal),
     };

@@ -1,3 +1,4 @@
+using Tern.Chat;
 using static Tern.Tests.Chat.Jinja.JinjaTestSupport;
 
 namespace Tern.Tests.Chat.Jinja;
@@ -63,6 +64,14 @@ public class ExpressionTests
     public void FilterBindsTighterThanPlus()
     {
         Assert.Equal("[x]", Render("{{ '[' + v | trim + ']' }}", ("v", "  x ")));
+    }
+
+    [Fact]
+    public void CallingAMissingMethodIsReportedAsUnsupported()
+    {
+        var e = Fails("{{ 'x'.zfill(3) }}");
+        Assert.Equal(ChatTemplateErrorKind.Unsupported, e.Kind);
+        Assert.Contains("zfill", e.Reason);
     }
 
     [Fact]
