@@ -16,9 +16,10 @@ namespace Tern.Chat;
 /// which is correct only when the previous rendering plus the generated reply (including its end-of-turn token) is a
 /// prefix of the new rendering. All <see cref="KnownChatFormats"/> are prefix-stable in that sense, except
 /// <see cref="KnownChatFormats.BitNetConverter"/> (EOS after the prompt) and formats that trim content (a reply with
-/// trailing whitespace renders trimmed). Jinja templates are prefix-stable unless they special-case the last message
-/// (e.g. Falcon3 adds "\n" only after non-final assistant turns), drop earlier content (e.g. Qwen3 removes past
-/// &lt;think&gt; blocks) or insert the current date (LLaMA-3.2 via <c>strftime_now</c>, which changes at midnight).
+/// surrounding whitespace renders trimmed). Jinja templates are prefix-stable unless they rewrite earlier turns
+/// (Qwen3 and DeepSeek-R1 drop past &lt;think&gt; blocks) or insert the current date (LLaMA-3.2 via
+/// <c>strftime_now</c>, which changes at midnight); special-casing the last message is harmless when the difference
+/// comes after the turn's end token (Falcon3 writes "\n" after EOS only for non-final assistant turns).
 /// Compare the token sequences and re-feed from the first difference when in doubt.
 /// </para>
 /// </summary>

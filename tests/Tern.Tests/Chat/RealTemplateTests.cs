@@ -275,6 +275,21 @@ public class RealTemplateTests
             template.Render(conversation[..3], true, new Dictionary<string, object?> { ["enable_thinking"] = false }));
     }
 
+    [Theory]
+    [InlineData(nameof(RealTemplates.BitNet2B4T), "<|eot_id|>")]
+    [InlineData(nameof(RealTemplates.Llama31), "<|eot_id|>")]
+    [InlineData(nameof(RealTemplates.Falcon3), "<|endoftext|>")]
+    [InlineData(nameof(RealTemplates.Qwen25), "<|im_end|>")]
+    [InlineData(nameof(RealTemplates.Gemma), "<end_of_turn>")]
+    public void JinjaRenderingIsPrefixStableAcrossTurns(string templateName, string endOfTurn)
+    {
+        string source = (string)typeof(RealTemplates).GetField(templateName)!.GetValue(null)!;
+        var template = new ChatTemplate(source, Bos, "<|endoftext|>");
+        string before = template.Render(ThreeTurns, addGenerationPrompt: true);
+        string after = template.Render([.. ThreeTurns, new("assistant", "6."), new("user", "Thanks!")], addGenerationPrompt: true);
+        Assert.StartsWith(before + "6." + endOfTurn, after);
+    }
+
     private static readonly ChatTurn[] ThinkingConversation =
     [
         new("system", "Sys A"),

@@ -67,6 +67,13 @@ public class StatementTests
     }
 
     [Fact]
+    public void GenerationBlocksRenderTheirBody()
+    {
+        // transformers' AssistantTracker tag only marks assistant text for training masks.
+        Assert.Equal("a-x-b", Render("a-{% generation %}x{% endgeneration %}-b"));
+    }
+
+    [Fact]
     public void AttributeAssignmentNeedsANamespace()
     {
         var e = Fails("{% set d = {'a': 1} %}{% set d.a = 2 %}");
