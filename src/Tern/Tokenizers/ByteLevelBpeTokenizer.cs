@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Tern.Tokenizers;
@@ -26,15 +27,22 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
         for (int b = 0; b < 256; b++)
             _byteTokens[b] = _lookup.TryGetValue([ByteUnicode.ByteToChar[b]], out int id) ? id : -1;
 
-        string[] merges = data.Merges ?? [];
-        _merges = new PairTable(merges.Length);
+        (_merges, SkippedMerges) = BuildMergeTable(data.Merges ?? [], _lookup);
+    }
+
+    // Runs once per model over ~280k merges: compiled fully optimized at once rather than starting in tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (PairTable Table, int Skipped) BuildMergeTable(string[] merges, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup)
+    {
+        var table = new PairTable(merges.Length);
+        int skipped = 0;
         var concat = new char[128];
         for (int rank = 0; rank < merges.Length; rank++)
         {
             string merge = merges[rank];
             // "left right"; searching from index 1 lets a left part be a lone space, as llama.cpp does.
             int space = merge.Length > 1 ? merge.IndexOf(' ', 1) : -1;
-            if (space < 0) { SkippedMerges++; continue; }
+            if (space < 0) { skipped++; continue; }
             var left = merge.AsSpan(0, space);
             var right = merge.AsSpan(space + 1);
             int length = left.Length + right.Length;
@@ -42,14 +50,15 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
             left.CopyTo(concat);
             right.CopyTo(concat.AsSpan(left.Length));
             // Working on token ids needs both parts and the result in the vocabulary; real vocabularies satisfy this.
-            if (!_lookup.TryGetValue(left, out int l) || !_lookup.TryGetValue(right, out int r)
-                || !_lookup.TryGetValue(concat.AsSpan(0, length), out int result))
+            if (!lookup.TryGetValue(left, out int l) || !lookup.TryGetValue(right, out int r)
+                || !lookup.TryGetValue(concat.AsSpan(0, length), out int result))
             {
-                SkippedMerges++;
+                skipped++;
                 continue;
             }
-            _merges.TryAdd(l, r, rank, result); // a repeated pair keeps its first (best) rank
+            table.TryAdd(l, r, rank, result); // a repeated pair keeps its first (best) rank
         }
+        return (table, skipped);
     }
 
     /// <summary>Merges ignored because they were malformed or named strings missing from the vocabulary.</summary>
@@ -167,10 +176,11 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
         if (Types[id] == TokenType.UserDefined) return Encoding.UTF8.GetBytes(text); // stored as plain text
         if (Types[id] == TokenType.Byte && SentencePieceTokenizer.TryParseByteToken(text, out byte single)) return [single];
         var bytes = new List<byte>(text.Length);
-        foreach (char c in text)
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (Rune rune in text.EnumerateRunes())
         {
-            if (ByteUnicode.TryGetByte(c, out byte b)) bytes.Add(b);
-            else bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString())); // not a byte-level character: keep it as text
+            if (rune.IsBmp && ByteUnicode.TryGetByte((char)rune.Value, out byte b)) bytes.Add(b);
+            else bytes.AddRange(utf8[..rune.EncodeToUtf8(utf8)]); // not a byte-level character: keep it as text
         }
         return bytes.ToArray();
     }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tern.Tokenizers;
 
 /// <summary>
@@ -15,7 +17,7 @@ internal sealed class PairTable
     public PairTable(int capacity)
     {
         int size = 16;
-        while (size < capacity * 2) size <<= 1; // load factor ≤ 0.5
+        while (size < capacity + capacity / 2) size <<= 1; // load factor ≤ 2/3 (LLaMA-3: 280k merges in 512k slots, 8 MB)
         _keys = new long[size];
         _values = new long[size];
         _mask = size - 1;
@@ -30,6 +32,7 @@ internal sealed class PairTable
     private int Slot(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32) & _mask;
 
     /// <summary>Adds the pair unless it is already present (the first, best-ranked merge wins). Ids must be ≥ 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the once-per-model build loop, which is compiled optimized at once
     public bool TryAdd(int left, int right, int rank, int result)
     {
         long key = Key(left, right);
@@ -38,7 +41,7 @@ internal sealed class PairTable
             if (_keys[i] == key) return false;
             if (_keys[i] == Empty)
             {
-                if (Count + 1 > (_mask + 1) / 2) throw new InvalidOperationException("pair table is full");
+                if (Count + 1 > (_mask + 1) / 3 * 2) throw new InvalidOperationException("pair table is full");
                 _keys[i] = key;
                 _values[i] = ((long)rank << 32) | (uint)result;
                 Count++;
@@ -47,6 +50,7 @@ internal sealed class PairTable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGet(int left, int right, out int rank, out int result)
     {
         if ((left | right) < 0)

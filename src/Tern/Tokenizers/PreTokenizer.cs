@@ -19,13 +19,13 @@ internal enum PreTokenizerKind
 /// <summary>
 /// The pre-tokenizer regexes, hand-written as scanners over code points. A .NET <see cref="System.Text.RegularExpressions.Regex"/>
 /// would see UTF-16 units, so a letter outside the BMP (𝐀, 𠀀) would fail <c>\p{L}</c>; scanning code points gives the
-/// Unicode semantics of the Rust/Oniguruma engines the vocabularies were built with, and is several times faster.
+/// semantics of the code-point regex engines the vocabularies were built with (Hugging Face's, tiktoken's) and of
+/// llama.cpp's own splitter.
 /// Each branch below names the alternative of the pattern it implements; alternatives are tried in pattern order, so
 /// the first that matches at a position wins, exactly as in a backtracking regex.
 /// </summary>
 internal static class PreTokenizer
 {
-    [Flags]
     private enum CharClass : byte
     {
         None = 0,      // past the end of the text

@@ -21,7 +21,7 @@ internal sealed class SentencePieceTokenizer : Tokenizer
 
     public SentencePieceTokenizer(TokenizerData data) : base(data, defaultAddBos: true)
     {
-        _scores = data.Scores ?? new float[data.Tokens.Length];
+        _scores = data.Scores is null ? new float[data.Tokens.Length] : data.Scores[..data.Tokens.Length];
         _addSpacePrefix = data.AddSpacePrefix ?? true;
         _lookup = Ids.GetAlternateLookup<ReadOnlySpan<char>>();
         for (int b = 0; b < 256; b++)
@@ -39,6 +39,8 @@ internal sealed class SentencePieceTokenizer : Tokenizer
     }
 
     // SentencePiece merges into normal, user-defined and unused pieces, never into control, unknown or byte pieces.
+    // (llama.cpp would merge into any piece whose text forms; in LLaMA-2's vocabulary no control, unknown or byte
+    // piece can be formed from two other pieces, so the two agree there.)
     private bool IsMergeTarget(int id) => Types[id] is TokenType.Normal or TokenType.UserDefined or TokenType.Unused or TokenType.Undefined;
 
     // Scores as order-preserving integers, negated so that the min-heap pops the highest score first.
@@ -77,6 +79,7 @@ internal sealed class SentencePieceTokenizer : Tokenizer
             w.Next[n] = i + width < s.Length ? n + 1 : -1;
             // Merge tree: nodes 0..n-1 are the characters; each merge adds a node with two children.
             w.Node[n] = n;
+            w.Candidate[n] = -1;
             w.NodeStart[n] = i;
             w.NodeLength[n] = width;
             w.NodeLeft[n] = w.NodeRight[n] = -1;
@@ -92,11 +95,12 @@ internal sealed class SentencePieceTokenizer : Tokenizer
             long key = queue.Pop();
             int left = MergeQueue.Position(key);
             int right = w.Next[left];
-            // Stale entries (a side already merged elsewhere) no longer find a candidate of the same score here.
+            // Candidate[left] is the token the pair (left, next) makes now; a stale entry (a side already merged
+            // elsewhere) no longer matches it in score. An equal score means an equally good merge at the same place,
+            // which a fresh entry with this very key also asks for.
             if (w.Length[left] == 0 || right < 0) continue;
-            if (!_lookup.TryGetValue(s.Slice(w.Start[left], w.Length[left] + w.Length[right]), out int id)
-                || !IsMergeTarget(id) || Priority(id) != MergeQueue.Priority(key))
-                continue;
+            int id = w.Candidate[left];
+            if (id < 0 || Priority(id) != MergeQueue.Priority(key)) continue;
             w.NodeStart[nodes] = w.Start[left];
             w.NodeLength[nodes] = w.Length[left] + w.Length[right];
             w.NodeLeft[nodes] = w.Node[left];
@@ -116,9 +120,14 @@ internal sealed class SentencePieceTokenizer : Tokenizer
 
     private void Enqueue(ReadOnlySpan<char> s, int left, int right, Workspace w, MergeQueue queue)
     {
-        if (left < 0 || right < 0) return;
+        if (left < 0) return;
+        w.Candidate[left] = -1;
+        if (right < 0) return;
         if (_lookup.TryGetValue(s.Slice(w.Start[left], w.Length[left] + w.Length[right]), out int id) && IsMergeTarget(id))
+        {
+            w.Candidate[left] = id;
             queue.Push(MergeQueue.Key(Priority(id), left));
+        }
     }
 
     /// <summary>
@@ -161,7 +170,7 @@ internal sealed class SentencePieceTokenizer : Tokenizer
     {
         public readonly MergeQueue Queue = new();
         public char[] Text = new char[256];
-        public int[] Start = [], Length = [], Prev = [], Next = [], Node = [];
+        public int[] Start = [], Length = [], Prev = [], Next = [], Node = [], Candidate = [];
         public int[] NodeStart = [], NodeLength = [], NodeLeft = [], NodeRight = [];
 
         public void EnsureText(int n)
@@ -178,6 +187,7 @@ internal sealed class SentencePieceTokenizer : Tokenizer
             Prev = new int[size];
             Next = new int[size];
             Node = new int[size];
+            Candidate = new int[size];
             // A text of n characters has at most n leaves and n - 1 merges.
             NodeStart = new int[2 * size];
             NodeLength = new int[2 * size];

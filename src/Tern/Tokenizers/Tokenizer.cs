@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Tern.Gguf;
 
@@ -19,7 +21,7 @@ namespace Tern.Tokenizers;
 /// </summary>
 public abstract class Tokenizer
 {
-    // Token texts that end a turn, whatever the model (llama.cpp keeps the same list).
+    // Token texts that end a turn, whatever the model (a subset of the list llama.cpp keeps).
     private static readonly string[] EndOfGenerationTexts =
         ["<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>"];
 
@@ -33,20 +35,8 @@ public abstract class Tokenizer
     {
         data.Validate();
         int n = data.Tokens.Length;
-        _tokens = data.Tokens;
-        _types = new TokenType[n];
-        _ids = new Dictionary<string, int>(n, StringComparer.Ordinal);
-        var special = new List<int>();
-        for (int i = 0; i < n; i++)
-        {
-            var type = data.TypeOf(i);
-            _types[i] = type;
-            _ids.TryAdd(_tokens[i], i); // a duplicated text maps to its first id
-            if (type is TokenType.Control or TokenType.UserDefined or TokenType.Unknown && _tokens[i].Length > 0) special.Add(i);
-        }
-        // Longest text first, so "<|eot_id|>" wins over a hypothetical "<|eot" (ties by id, for determinism).
-        special.Sort((a, b) => _tokens[a].Length != _tokens[b].Length ? _tokens[b].Length.CompareTo(_tokens[a].Length) : a.CompareTo(b));
-        _specialTokensLongestFirst = special.ToArray();
+        _tokens = (string[])data.Tokens.Clone(); // the caller's arrays stay the caller's
+        (_types, _ids, _specialTokensLongestFirst) = IndexVocabulary(_tokens, data.TokenTypes);
         _bytesCache = new byte[n][];
 
         ModelName = data.Model;
@@ -54,16 +44,38 @@ public abstract class Tokenizer
         EosId = data.EosId;
         UnkId = data.UnkId;
         PadId = data.PadId;
-        AddBosByDefault = data.AddBos ?? defaultAddBos;
+        if (data.AddBos == true && BosId < 0) throw new ArgumentException("the vocabulary asks for a BOS token (add_bos_token) but names none");
+        if (data.AddEos == true && EosId < 0) throw new ArgumentException("the vocabulary asks for an EOS token (add_eos_token) but names none");
+        // The model type's default applies only when the file says nothing, and only if there is a BOS to add.
+        AddBosByDefault = data.AddBos ?? (defaultAddBos && BosId >= 0);
         AddEosByDefault = data.AddEos ?? false;
-        if (AddBosByDefault && BosId < 0) throw new ArgumentException("the vocabulary asks for a BOS token (add_bos_token) but names none");
 
         var eog = new HashSet<int>();
         if (EosId >= 0) eog.Add(EosId);
         if (data.EotId >= 0) eog.Add(data.EotId);
         foreach (string text in EndOfGenerationTexts)
             if (_ids.TryGetValue(text, out int id)) eog.Add(id);
-        EndOfGenerationIds = eog;
+        EndOfGenerationIds = eog.ToFrozenSet();
+    }
+
+    // Runs once per model over the whole vocabulary: compiled fully optimized at once rather than starting in tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (TokenType[] Types, Dictionary<string, int> Ids, int[] SpecialLongestFirst) IndexVocabulary(string[] tokens, int[]? tokenTypes)
+    {
+        int n = tokens.Length;
+        var types = new TokenType[n];
+        var ids = new Dictionary<string, int>(n, StringComparer.Ordinal);
+        var special = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            var type = tokenTypes is null ? TokenType.Normal : (TokenType)tokenTypes[i];
+            types[i] = type;
+            ids.TryAdd(tokens[i], i); // a duplicated text maps to its first id
+            if (type is TokenType.Control or TokenType.UserDefined or TokenType.Unknown && tokens[i].Length > 0) special.Add(i);
+        }
+        // Longest text first, so "<|eot_id|>" wins over a hypothetical "<|eot" (ties by id, for determinism).
+        special.Sort((a, b) => tokens[a].Length != tokens[b].Length ? tokens[b].Length.CompareTo(tokens[a].Length) : a.CompareTo(b));
+        return (types, ids, special.ToArray());
     }
 
     /// <summary>"gpt2" or "llama", as in <c>tokenizer.ggml.model</c>.</summary>
@@ -149,7 +161,11 @@ public abstract class Tokenizer
     /// <summary>The bytes of a token that is neither control nor unknown.</summary>
     private protected abstract byte[] ComputeTokenBytes(int id);
 
-    /// <summary>Concatenates the tokens' bytes and decodes them as UTF-8 (invalid sequences become U+FFFD).</summary>
+    /// <summary>
+    /// Concatenates the tokens' bytes and decodes them as UTF-8 (invalid sequences become U+FFFD). For SentencePiece,
+    /// the dummy-prefix space is dropped when decoding from the start (see <see cref="StripsLeadingSpace"/>), and a "▁"
+    /// that was in the input comes back as a space (SentencePiece itself cannot tell them apart either).
+    /// </summary>
     public string Decode(IEnumerable<int> ids) => Decode(ids, renderSpecial: false);
 
     /// <summary>As <see cref="Decode(IEnumerable{int})"/>; with <paramref name="renderSpecial"/>, control tokens appear as their text.</summary>

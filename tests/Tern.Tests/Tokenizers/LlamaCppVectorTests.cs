@@ -1,4 +1,3 @@
-using Tern.Gguf;
 using Tern.Tests.TestSupport;
 using Tern.Tokenizers;
 
@@ -25,8 +24,7 @@ public class LlamaCppVectorTests
     public void Llama3VocabularyMatchesLlamaCppBpeVectors()
     {
         // bitnet-2b4t-vocab.gguf holds the same LLaMA-3 vocabulary and merges as llama.cpp's ggml-vocab-llama-bpe.gguf.
-        using var file = GgufFile.Open(SharedData.PathOf("oracle", "tokenizers", "llama3", "bitnet-2b4t-vocab.gguf"));
-        var tokenizer = Tokenizer.FromGguf(file);
+        var tokenizer = TestTokenizers.Llama3;
         var cases = LlamaCppVectors.Load("ggml-vocab-llama-bpe.gguf");
         var failures = LlamaCppVectors.Mismatches(t => tokenizer.Encode(t, addBos: false, parseSpecial: false), cases);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
@@ -35,8 +33,7 @@ public class LlamaCppVectorTests
     [SharedFact]
     public void Llama2VocabularyMatchesLlamaCppSpmVectors()
     {
-        using var file = GgufFile.Open(SharedData.PathOf("oracle", "tokenizers", "llama2", "ggml-vocab-llama-spm.gguf"));
-        var tokenizer = Tokenizer.FromGguf(file);
+        var tokenizer = TestTokenizers.Llama2;
         var cases = LlamaCppVectors.Load("ggml-vocab-llama-spm.gguf");
         var failures = LlamaCppVectors.Mismatches(t => tokenizer.Encode(t, addBos: false, parseSpecial: false), cases);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
@@ -45,9 +42,7 @@ public class LlamaCppVectorTests
     [SharedFact]
     public void VectorsRoundTripThroughDecode()
     {
-        using var bpeFile = GgufFile.Open(SharedData.PathOf("oracle", "tokenizers", "llama3", "bitnet-2b4t-vocab.gguf"));
-        using var spmFile = GgufFile.Open(SharedData.PathOf("oracle", "tokenizers", "llama2", "ggml-vocab-llama-spm.gguf"));
-        foreach (var (tokenizer, name) in new[] { (Tokenizer.FromGguf(bpeFile), "ggml-vocab-llama-bpe.gguf"), (Tokenizer.FromGguf(spmFile), "ggml-vocab-llama-spm.gguf") })
+        foreach (var (tokenizer, name) in new[] { (TestTokenizers.Llama3, "ggml-vocab-llama-bpe.gguf"), (TestTokenizers.Llama2, "ggml-vocab-llama-spm.gguf") })
             foreach (var (input, expected) in LlamaCppVectors.Load(name))
                 Assert.Equal(input, tokenizer.Decode(expected));
     }
