@@ -15,6 +15,7 @@ public static class Program
         var root = new RootCommand("Tern: a pure-.NET engine for ternary (BitNet b1.58) language models on CPUs.")
         {
             GenerateCommand.Create(io),
+            ChatCommand.Create(io),
             InfoCommand.Create(io),
             TokenizeCommand.Create(io),
             EvalCommand.Create(io),

@@ -5,11 +5,23 @@ namespace Tern.Threading;
 /// contiguous chunk per thread (the caller's thread does chunk 0), so the split, and therefore every result,
 /// depends only on the count and the thread count. Bodies are reusable objects: nothing is allocated per call.
 /// </summary>
+/// <remarks>
+/// A forward pass issues hundreds of short parallel operations per token, so waking a blocked thread each time
+/// (tens of microseconds) would cost milliseconds per token. Workers therefore spin on a generation counter for a
+/// while after each operation and only then block on a semaphore; the dispatcher wakes only sleeping workers.
+/// </remarks>
 public sealed class WorkerPool : IDisposable
 {
+    private const int SpinIterations = 2_000;  // × Thread.SpinWait(20): well under a millisecond before a worker sleeps
+    private const int CallerSpinIterations = 2_000;
+
     private readonly Thread[] _threads;
-    private readonly SemaphoreSlim[] _start;
-    private readonly CountdownEvent _done = new(1);
+    private readonly SemaphoreSlim[] _wake;
+    private readonly int[] _sleeping;
+    private readonly SemaphoreSlim _done = new(0);
+    private int _callerSleeping;
+    private int _generation;
+    private int _pending;
     private IParallelBody? _body;
     private int _count, _workers, _granule;
     private Exception? _error;
@@ -20,11 +32,12 @@ public sealed class WorkerPool : IDisposable
         if (threads < 1 || threads > 1024) throw new ArgumentOutOfRangeException(nameof(threads), "thread count must be between 1 and 1024");
         ThreadCount = threads;
         _threads = new Thread[threads - 1];
-        _start = new SemaphoreSlim[threads - 1];
+        _wake = new SemaphoreSlim[threads - 1];
+        _sleeping = new int[threads - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
             int index = i + 1;
-            _start[i] = new SemaphoreSlim(0);
+            _wake[i] = new SemaphoreSlim(0);
             _threads[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"tern-worker-{index}" };
             _threads[i].Start();
         }
@@ -48,6 +61,7 @@ public sealed class WorkerPool : IDisposable
     public void For(int count, IParallelBody body, int granule = 1)
     {
         if (count <= 0) return;
+        ObjectDisposedException.ThrowIf(_disposed, this);
         int workers = Math.Min(ThreadCount, (count + granule - 1) / granule);
         if (workers == 1)
         {
@@ -55,29 +69,59 @@ public sealed class WorkerPool : IDisposable
             return;
         }
         _body = body; _count = count; _workers = workers; _granule = granule; _error = null;
-        _done.Reset(workers - 1);
-        for (int i = 0; i < workers - 1; i++) _start[i].Release();
+        Volatile.Write(ref _pending, workers - 1);
+        Interlocked.Increment(ref _generation); // publishes the fields above (full fence)
+        for (int i = 0; i < workers - 1; i++)
+            if (Interlocked.Exchange(ref _sleeping[i], 0) == 1) _wake[i].Release();
         var (s, e) = Chunk(count, 0, workers, granule);
         try { body.Run(s, e); }
-        catch (Exception ex) { _error ??= ex; }
-        _done.Wait();
+        catch (Exception ex) { Interlocked.CompareExchange(ref _error, ex, null); }
+        // Spin briefly for the other chunks, then block (on a busy machine the workers may need this core).
+        for (int spins = 0; Volatile.Read(ref _pending) != 0;)
+        {
+            if (++spins < CallerSpinIterations) { Thread.SpinWait(20); continue; }
+            Interlocked.Exchange(ref _callerSleeping, 1);
+            if (Volatile.Read(ref _pending) != 0) _done.Wait();
+            Interlocked.Exchange(ref _callerSleeping, 0);
+        }
+        while (_done.CurrentCount > 0) _done.Wait(0); // drop a wake-up that raced with the last check
         _body = null;
         if (_error is { } error) throw new AggregateException("a worker failed", error);
     }
 
     private void WorkerLoop(int index)
     {
+        int seen = Volatile.Read(ref _generation);
         while (true)
         {
-            _start[index - 1].Wait();
+            int spins = 0;
+            while (Volatile.Read(ref _generation) == seen)
+            {
+                if (_disposed) return;
+                if (++spins < SpinIterations)
+                {
+                    Thread.SpinWait(20);
+                    continue;
+                }
+                // Announce sleep, re-check (the dispatcher may have moved on meanwhile), then block.
+                Interlocked.Exchange(ref _sleeping[index - 1], 1);
+                if (Volatile.Read(ref _generation) == seen && !_disposed) _wake[index - 1].Wait();
+                Interlocked.Exchange(ref _sleeping[index - 1], 0);
+                spins = 0;
+            }
+            seen = Volatile.Read(ref _generation);
             if (_disposed) return;
+            if (index >= _workers) continue;
             try
             {
                 var (s, e) = Chunk(_count, index, _workers, _granule);
                 _body!.Run(s, e);
             }
             catch (Exception ex) { Interlocked.CompareExchange(ref _error, ex, null); }
-            finally { _done.Signal(); }
+            finally
+            {
+                if (Interlocked.Decrement(ref _pending) == 0 && Interlocked.Exchange(ref _callerSleeping, 0) == 1) _done.Release();
+            }
         }
     }
 
@@ -85,7 +129,7 @@ public sealed class WorkerPool : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var s in _start) s.Release();
+        foreach (var s in _wake) s.Release();
     }
 }
 
