@@ -46,7 +46,7 @@ public static class ModelBenchmark
         return Measure($"tg{tokens}", threads, tokens, repeats, () =>
         {
             seq.Truncate(0);
-            for (int i = 0; i < tokens; i++) ev.Decode(seq, [ids[i]]);
+            for (int i = 0; i < tokens; i++) ev.DecodeNext(seq, ids[i]);
         });
     }
 

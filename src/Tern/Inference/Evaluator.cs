@@ -12,6 +12,7 @@ public sealed class Evaluator : IDisposable
 {
     private readonly ForwardState _state;
     private float[] _logits = [];
+    private readonly BatchToken[] _single = new BatchToken[1];
 
     public Evaluator(Model model, int threads = 0)
     {
@@ -93,6 +94,19 @@ public sealed class Evaluator : IDisposable
             seq.Append(tokens.Slice(start, n));
         }
         return result;
+    }
+
+    /// <summary>
+    /// Feeds one token to a sequence and returns its logits in the evaluator's own buffer (valid until the next call,
+    /// may be modified by the caller). Allocates nothing: this is the generation hot path.
+    /// </summary>
+    public Span<float> DecodeNext(Sequence seq, int token)
+    {
+        if (seq.Length + 1 > seq.Cache.Capacity) throw new ContextFullException(seq.Length + 1, seq.Cache.Capacity);
+        _single[0] = new BatchToken(token, seq.Length, seq.Cache, true);
+        Forward(_single);
+        seq.Append(token);
+        return _logits.AsSpan(0, Model.Config.VocabSize);
     }
 
     public void Dispose() => Pool.Dispose();

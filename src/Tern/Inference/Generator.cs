@@ -60,7 +60,7 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
         var stops = new StopStringFilter(options.StopStrings);
 
         var clock = Stopwatch.StartNew();
-        float[] logits = Evaluator.Decode(seq, input);
+        Span<float> logits = Evaluator.Decode(seq, input);
         stats.PromptSeconds = clock.Elapsed.TotalSeconds;
         var history = new List<int>(seq.Tokens);
         while (true)
@@ -79,7 +79,7 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
             if (options.MaxTokens >= 0 && stats.GeneratedTokens >= options.MaxTokens) { stats.StopReason = StopReason.MaxTokens; break; }
             if (seq.Length >= seq.Cache.Capacity) { stats.StopReason = StopReason.ContextFull; break; }
             clock.Restart();
-            logits = Evaluator.Decode(seq, [token]);
+            logits = Evaluator.DecodeNext(seq, token);
             stats.GenerationSeconds += clock.Elapsed.TotalSeconds;
             stats.DecodedTokens++;
         }

@@ -16,6 +16,8 @@ public sealed class Sequence
     public int Length => _tokens.Count;
     public IReadOnlyList<int> Tokens => _tokens;
 
+    internal void Append(int token) => _tokens.Add(token);
+
     internal void Append(ReadOnlySpan<int> tokens)
     {
         foreach (int t in tokens) _tokens.Add(t);

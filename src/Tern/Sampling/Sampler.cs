@@ -38,10 +38,11 @@ public sealed class Sampler
         // Candidates sorted by logit, descending (ties: lower id first), cut to top-k.
         int n = logits.Length;
         if (_candidates.Length < n) { _candidates = new (int, float)[n]; _probs = new float[n]; }
-        var c = _candidates.AsSpan(0, n);
-        for (int i = 0; i < n; i++) c[i] = (i, logits[i]);
-        c.Sort(static (a, b) => a.Logit != b.Logit ? b.Logit.CompareTo(a.Logit) : a.Id.CompareTo(b.Id));
         int count = _o.TopK > 0 ? Math.Min(_o.TopK, n) : n;
+        var c = _candidates.AsSpan(0, count);
+        if (count < n) SelectTop(logits, c);
+        else for (int i = 0; i < n; i++) c[i] = (i, logits[i]);
+        c.Sort(static (a, b) => Better(a, b) ? -1 : Better(b, a) ? 1 : 0);
 
         // Softmax over the remaining candidates (at temperature 1, as llama.cpp's top-p/min-p see them).
         var p = _probs.AsSpan(0, count);
@@ -76,6 +77,49 @@ public sealed class Sampler
             if (r < acc) return c[i].Id;
         }
         return c[count - 1].Id;
+    }
+
+    /// <summary>Higher logit first; the lower id wins ties.</summary>
+    private static bool Better((int Id, float Logit) a, (int Id, float Logit) b) =>
+        a.Logit > b.Logit || (a.Logit == b.Logit && a.Id < b.Id);
+
+    /// <summary>The top.Length best candidates (unordered), with a min-heap: O(n log k) instead of sorting all n.</summary>
+    private static void SelectTop(ReadOnlySpan<float> logits, Span<(int Id, float Logit)> top)
+    {
+        int k = top.Length;
+        for (int i = 0; i < k; i++) { top[i] = (i, logits[i]); SiftUp(top, i); }
+        for (int i = k; i < logits.Length; i++)
+        {
+            var cand = (i, logits[i]);
+            if (!Better(cand, top[0])) continue;
+            top[0] = cand;
+            SiftDown(top, 0);
+        }
+    }
+
+    // Min-heap on "Better": the root is the worst of the kept candidates.
+    private static void SiftUp(Span<(int Id, float Logit)> h, int i)
+    {
+        while (i > 0)
+        {
+            int parent = (i - 1) / 2;
+            if (!Better(h[parent], h[i])) break;
+            (h[parent], h[i]) = (h[i], h[parent]);
+            i = parent;
+        }
+    }
+
+    private static void SiftDown(Span<(int Id, float Logit)> h, int i)
+    {
+        while (true)
+        {
+            int l = 2 * i + 1, r = l + 1, worst = i;
+            if (l < h.Length && Better(h[worst], h[l])) worst = l;
+            if (r < h.Length && Better(h[worst], h[r])) worst = r;
+            if (worst == i) return;
+            (h[worst], h[i]) = (h[i], h[worst]);
+            i = worst;
+        }
     }
 
     private void ApplyRepeatPenalty(Span<float> logits, IReadOnlyList<int> history)
