@@ -33,7 +33,7 @@ public static class BitLlama2cConverter
     {
         var layout = BitLlama2cModelFile.Open(modelBinPath);
         foreach (var t in layout.Tensors)
-            ProjectionType(t.Cols, t, modelBinPath);
+            RequireWholeI2SBlocks(t, modelBinPath);
         var tokenizer = ReadTokenizer(tokenizerModelPath, layout);
 
         using var source = new FileStream(modelBinPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
@@ -76,13 +76,13 @@ public static class BitLlama2cConverter
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    /// <summary>The ternary type for a projection with <paramref name="k"/> inputs: I2_S, whose rows must hold whole 128-value blocks.</summary>
-    private static GgmlType ProjectionType(int k, BitLlama2cModelFile.TernaryTensor t, string path)
+    /// <summary>Projections are stored as I2_S, whose rows must hold whole 128-value blocks.</summary>
+    private static void RequireWholeI2SBlocks(BitLlama2cModelFile.TernaryTensor t, string path)
     {
         // (A TQ2_0 fallback for K % 256 == 0 could never apply — any multiple of 256 is one of 128 — and would round the scale to F16.)
-        if (k % I2S.BlockValues == 0) return GgmlType.I2_S;
-        throw BitLlama2cModelFile.Error(path,
-            $"{t.Kind} of layer {t.Layer} has {k} inputs per row; Tern stores ternary rows in blocks of {I2S.BlockValues} values (I2_S), so it cannot import this shape");
+        if (t.Cols % I2S.BlockValues != 0)
+            throw BitLlama2cModelFile.Error(path,
+                $"{t.Kind} of layer {t.Layer} has {t.Cols} inputs per row; Tern stores ternary rows in blocks of {I2S.BlockValues} values (I2_S), so it cannot import this shape");
     }
 
     private static TokenizerData ReadTokenizer(string path, BitLlama2cModelFile layout)
