@@ -56,7 +56,9 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
             throw new ContextFullException(seq.Length + input.Length, seq.Cache.Capacity);
         var stats = Stats = new GenerationStats { PromptTokens = input.Length };
         var sampler = new Sampler(options.Sampler);
-        var decoder = new StreamingDecoder(Tokenizer);
+        // Generating from BOS alone: drop SentencePiece's dummy-prefix space from the very start of the text.
+        bool fromStart = seq.Length == 0 && input is [var only] && only == Tokenizer.BosId;
+        var decoder = new StreamingDecoder(Tokenizer, stripLeadingSpace: fromStart && Tokenizer.StripsLeadingSpace);
         var stops = new StopStringFilter(options.StopStrings);
 
         var clock = Stopwatch.StartNew();
