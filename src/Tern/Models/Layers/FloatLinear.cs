@@ -18,6 +18,17 @@ public sealed class FloatLinear : Linear
 
     public override void ComputeRows(LinearInput x, Span<float> y, int row0, int row1)
     {
+        if (x.Count == 1 && Weights.Type == Gguf.GgmlType.F16)
+        {
+            // One token (generation): convert in registers instead of widening each row to memory first.
+            var xt = x.Row(0);
+            for (int r = row0; r < row1; r++)
+            {
+                float v = F16Dot.Dot(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(Weights.RowData(r)), xt);
+                y[r] = ExtraScale == 1f ? v : v * ExtraScale;
+            }
+            return;
+        }
         var row = t_row is { } b && b.Length >= In ? b.AsSpan(0, In) : (t_row = new float[Math.Max(In, 4096)]).AsSpan(0, In);
         for (int r = row0; r < row1; r++)
         {
