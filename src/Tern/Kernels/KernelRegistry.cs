@@ -1,15 +1,24 @@
 using Tern.Kernels.Reference;
+using Tern.Kernels.X86;
 
 namespace Tern.Kernels;
 
 /// <summary>Every ternary kernel this machine can run, best first. The choice is made once, when a model loads.</summary>
 public static class KernelRegistry
 {
-    public static IReadOnlyList<ITernaryKernel> Supported { get; } = [ReferenceTernaryKernel.Instance];
+    public static IReadOnlyList<ITernaryKernel> Supported { get; } = Build();
 
     public static ITernaryKernel Best => Supported[0];
 
     public static ITernaryKernel ByName(string name) =>
         Supported.FirstOrDefault(k => k.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"unknown or unsupported kernel '{name}' (this machine has: {string.Join(", ", Supported.Select(k => k.Name))})");
+
+    private static List<ITernaryKernel> Build()
+    {
+        var list = new List<ITernaryKernel>();
+        if (Avx512BWKernel.IsSupported) list.Add(Avx512BWKernel.Instance);
+        list.Add(ReferenceTernaryKernel.Instance);
+        return list;
+    }
 }
