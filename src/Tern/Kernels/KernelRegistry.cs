@@ -1,3 +1,4 @@
+using Tern.Kernels.Portable;
 using Tern.Kernels.Reference;
 using Tern.Kernels.X86;
 
@@ -18,6 +19,8 @@ public static class KernelRegistry
     {
         var list = new List<ITernaryKernel>();
         if (Avx512BWKernel.IsSupported) list.Add(Avx512BWKernel.Instance);
+        if (Avx2Kernel.IsSupported) list.Add(Avx2Kernel.Instance);
+        if (Vector128Kernel.IsSupported) list.Add(Vector128Kernel.Instance);
         list.Add(ReferenceTernaryKernel.Instance);
         return list;
     }
