@@ -6,7 +6,11 @@ using Tern.Benchmarks;
 //       model-shaped GMAC/s and GB/s: mat-vec over 174 MB of 2B-4T-shaped weights (DRAM), mat-mat over one layer
 //   dotnet run -c Release --project bench/Tern.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter '*MatVec*']
 //       BenchmarkDotNet micro-benchmarks of one projection (see KernelBenchmarks)
-if (args.Length > 0 && args[0] == "throughput")
+if (args.Length > 0 && args[0] == "clock")
+    Console.WriteLine($"≈ {Calibrate.GHz():F2} GHz (dependent-add chain, per CPU-second)");
+else if (args.Length > 0 && args[0] == "tile")
+    TileProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 2560);
+else if (args.Length > 0 && args[0] == "throughput")
     Throughput.Run(args[1..]);
 else
     BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args);

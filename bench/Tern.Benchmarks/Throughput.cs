@@ -43,17 +43,25 @@ public static class Throughput
                 }
                 Pass(); // warm-up (and tier-up)
                 var times = new List<double>();
+                var cpus = new List<double>();
+                var proc = Process.GetCurrentProcess();
                 for (int r = 0; r < reps; r++)
                 {
+                    proc.Refresh();
+                    var cpu0 = proc.TotalProcessorTime;
                     var sw = Stopwatch.StartNew();
                     Pass();
                     times.Add(sw.Elapsed.TotalSeconds);
+                    proc.Refresh();
+                    cpus.Add((proc.TotalProcessorTime - cpu0).TotalSeconds / t);
                 }
+                cpus.Sort();
                 times.Sort();
                 double med = times[times.Count / 2], best = times[0];
                 double macs = (double)model.TotalMacs * n;
                 Console.WriteLine($"n={n,4} threads={t}: median {med * 1e3,8:F2} ms/pass  {macs / med / 1e9,7:F1} GMAC/s  {model.TotalBytes / med / 1e9,6:F1} GB/s weights   (best {macs / best / 1e9:F1} GMAC/s, {model.TotalBytes / best / 1e9:F1} GB/s)"
-                    + (n > 1 ? $"  ≈ {n / (med * 30):F0} tok/s for 30 layers' ternary part" : ""));
+                    + (n > 1 ? $"  ≈ {n / (med * 30):F0} tok/s for 30 layers' ternary part" : "")
+                    + $"  [per CPU-second of each thread: {macs / cpus[cpus.Count / 2] / 1e9:F1} GMAC/s]");
             }
         }
     }

@@ -18,8 +18,9 @@ public class KernelIsaLadderTests
     public static TheoryData<string, string, string> Rungs() => new()
     {
         // knob, the child's ISA line must contain, the child's kernel list
-        { "DOTNET_EnableAVX512", "Avx512BW=False Avx2=True", "avx2,vector128,reference" },
+        { "DOTNET_EnableAVX512", "Avx512BW=False Avx2=True", AvxVnni.IsSupported ? "avxvnni,avx2,vector128,reference" : "avx2,vector128,reference" },
         { "DOTNET_EnableAVX2", "Avx512BW=False Avx2=False", "vector128,reference" },
+        { "DOTNET_EnableAVXVNNI", "AvxVnni=False", Avx512BW.IsSupported ? "avx512bw,avx2,vector128,reference" : "avx2,vector128,reference" },
         { "DOTNET_EnableHWIntrinsic", "Avx512BW=False Avx2=False Ssse3=False Vector128=False", "reference" },
     };
 

@@ -166,7 +166,7 @@ public sealed unsafe class Avx2Kernel : ITernaryKernel
 
     /// <summary>Σ c·q for 4 rows of codes (stride k) × 2 tokens: <c>f[4·token + row]</c>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x2(byte* w, sbyte* x0, sbyte* x1, int k, int* f)
+    internal static void Tile4x2(byte* w, sbyte* x0, sbyte* x1, int k, int* f)
     {
         var ones = V.Create((short)1);
         var s = stackalloc Vector256<int>[8];

@@ -250,7 +250,7 @@ public sealed unsafe class Avx512BWKernel : ITernaryKernel
     /// token t × row r; each int16 lane takes one multiply-add per 64 values, widened every <see cref="MaxAddsPerLane"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x4(byte* w, sbyte* q, int k, int* f)
+    internal static void Tile4x4(byte* w, sbyte* q, int k, int* f)
     {
         var ones = V.Create((short)1);
         // int32 sums live in memory: touched once per segment, they would otherwise crowd the 16 int16 accumulators out of the 32 registers.
