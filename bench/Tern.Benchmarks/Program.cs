@@ -1,0 +1,16 @@
+using BenchmarkDotNet.Running;
+using Tern.Benchmarks;
+
+// Kernel benchmarks (not part of `dotnet test`):
+//   dotnet run -c Release --project bench/Tern.Benchmarks -- throughput [--kernel avx512bw] [--type I2_S] [--threads 1,2] [--tokens 1,64,512] [--reps 7]
+//       model-shaped GMAC/s and GB/s: mat-vec over 174 MB of 2B-4T-shaped weights (DRAM), mat-mat over one layer
+//   dotnet run -c Release --project bench/Tern.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter '*MatVec*']
+//       BenchmarkDotNet micro-benchmarks of one projection (see KernelBenchmarks)
+if (args.Length > 0 && args[0] == "clock")
+    Console.WriteLine($"≈ {Calibrate.GHz():F2} GHz (dependent-add chain, per CPU-second)");
+else if (args.Length > 0 && args[0] == "tile")
+    TileProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 2560);
+else if (args.Length > 0 && args[0] == "throughput")
+    Throughput.Run(args[1..]);
+else
+    BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args);

@@ -1,0 +1,86 @@
+using Tern.Gguf;
+using Tern.Kernels;
+using Tern.Kernels.Reference;
+
+namespace Tern.Tests.Kernels;
+
+/// <summary>
+/// Checks a kernel against <see cref="ReferenceTernaryKernel"/>, bit-exactly, on one case: the kernel writes a row range
+/// of a dots buffer with a stride wider than the range, and everything outside the range must stay untouched.
+/// Shared by the in-process tests and the child process of the ISA ladder (<see cref="KernelCheckProgram"/>).
+/// </summary>
+public static class KernelConformance
+{
+    public static readonly GgmlType[] Types = [GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0];
+
+    /// <summary>Returns null when the kernel matches the reference, otherwise a description of the first difference.</summary>
+    public static string? Check(ITernaryKernel kernel, TestMatrix m, int row0, int row1, sbyte[] q, int n)
+    {
+        var w = m.Matrix;
+        int rows = row1 - row0, stride = rows + 3;
+        const int sentinel = unchecked((int)0xDEADBEEF);
+        var expected = new int[n * stride + 5];
+        var actual = new int[n * stride + 5];
+        Array.Fill(expected, sentinel);
+        Array.Fill(actual, sentinel);
+        ReferenceTernaryKernel.Instance.Dots(w, row0, row1, q, n, expected, stride);
+        kernel.Dots(w, row0, row1, q, n, actual, stride);
+        for (int i = 0; i < actual.Length; i++)
+            if (actual[i] != expected[i])
+                return $"{kernel.Name} {w.Type} K={w.Cols} rows [{row0},{row1}) n={n}: dots[{i}] (token {i / stride}, row {row0 + i % stride}) = {actual[i]}, reference {expected[i]}";
+        GC.KeepAlive(m); // m owns the pinned memory w points into
+        return null;
+    }
+
+    public static sbyte[] RandomActivations(Random rng, int count)
+    {
+        var q = new sbyte[count];
+        for (int i = 0; i < q.Length; i++) q[i] = (sbyte)rng.Next(-128, 128);
+        return q;
+    }
+
+    /// <summary>
+    /// A compact sweep of one kernel: every type, K over several blocks and both model sizes, row counts and offsets
+    /// hitting every remainder of 4-row tiles, 1–9 and 17 tokens, random and extreme inputs. Returns the failures.
+    /// </summary>
+    public static List<string> Sweep(ITernaryKernel kernel, int seed = 1)
+    {
+        var failures = new List<string>();
+        var rng = new Random(seed);
+        void Run(TestMatrix m, int row0, int row1, sbyte[] q, int n)
+        {
+            if (!kernel.Supports(m.Matrix)) { failures.Add($"{kernel.Name} does not support {m.Matrix.Type} K={m.Matrix.Cols}"); return; }
+            if (Check(kernel, m, row0, row1, q, n) is { } f) failures.Add(f);
+        }
+        foreach (var type in Types)
+        {
+            int block = TestMatrix.BlockValues(type);
+            foreach (int k in new[] { block, 2 * block, 3 * block, 5 * block, 2560, 2816 })
+            {
+                var m = TestMatrix.Random(type, 11, k, rng, rawBytes: k % 3 == 0);
+                foreach (int n in new[] { 1, 2, 5, 9 })
+                    Run(m, 1, 10, RandomActivations(rng, n * k), n);
+            }
+            var big = TestMatrix.Random(type, 9, 6912, rng, rawBytes: false);
+            Run(big, 0, 9, RandomActivations(rng, 6912), 1);
+            Run(big, 2, 9, RandomActivations(rng, 5 * 6912), 5);
+            var m33 = TestMatrix.Random(type, 37, 512, rng, rawBytes: true);
+            for (int rows = 1; rows <= 9; rows++) Run(m33, 37 - rows, 37, RandomActivations(rng, 512), 1);
+            Run(m33, 3, 36, RandomActivations(rng, 17 * 512), 17);
+            // Extremes: the worst case for int16 accumulation is the largest code against q = −128 everywhere.
+            var worst = TestMatrix.FromBytes(type, 6, 6912, _ => 0xFF);
+            var plus = TestMatrix.Constant(type, 6, 6912, 1);
+            var minus = TestMatrix.Constant(type, 6, 6912, -1);
+            foreach (sbyte v in new sbyte[] { -128, 127 })
+            {
+                var q = Enumerable.Repeat(v, 6 * 6912).ToArray();
+                foreach (var m in new[] { worst, plus, minus })
+                {
+                    Run(m, 0, 6, q, 1);
+                    Run(m, 1, 6, q, 6);
+                }
+            }
+        }
+        return failures;
+    }
+}
