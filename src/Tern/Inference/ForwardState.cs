@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Tern.Kernels;
 using Tern.Models;
 using Tern.Models.Layers;
@@ -70,15 +71,20 @@ public sealed class ForwardState
     {
         float mean = FloatDot.SumOfSquares(x) / x.Length;
         float scale = 1f / MathF.Sqrt(mean + eps);
-        for (int i = 0; i < x.Length; i++) y[i] = x[i] * scale * g[i];
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vs = Vector256.Create(scale);
+            for (; i <= x.Length - 8; i += 8)
+                (Vector256.Create(x.Slice(i, 8)) * vs * Vector256.Create(g.Slice(i, 8))).CopyTo(y.Slice(i, 8));
+        }
+        for (; i < x.Length; i++) y[i] = x[i] * scale * g[i];
     }
 
     /// <summary>x += y, row by row.</summary>
     public void Add(float[] x, float[] y, int width)
     {
-        var a = x.AsSpan(0, Count * width);
-        var b = y.AsSpan(0, Count * width);
-        for (int i = 0; i < a.Length; i++) a[i] += b[i];
+        System.Numerics.Tensors.TensorPrimitives.Add(x.AsSpan(0, Count * width), y.AsSpan(0, Count * width), x.AsSpan(0, Count * width));
     }
 
     /// <summary>Rotary position embedding, ggml's way: θ starts at the position and is multiplied by base^(−2/n_dims) per pair.</summary>
@@ -166,6 +172,22 @@ public sealed class ForwardState
         public void Run(int start, int end) => _w!.ComputeRows(_x!, _y.AsSpan(0, _x!.Count * _w.Out), start, end);
     }
 
+    /// <summary>o += w · v element-wise (multiply, then add: each lane is computed alike on every ISA).</summary>
+    internal static void AddScaled(Span<float> o, ReadOnlySpan<float> v, float w)
+    {
+        int i = 0;
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            var vw = System.Runtime.Intrinsics.Vector256.Create(w);
+            ref float po = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(o);
+            ref float pv = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(v);
+            for (; i <= o.Length - 8; i += 8)
+                (System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref po, (nuint)i) + vw * System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pv, (nuint)i))
+                    .StoreUnsafe(ref po, (nuint)i);
+        }
+        for (; i < o.Length; i++) o[i] += w * v[i];
+    }
+
     private sealed class AttentionJob : IParallelBody
     {
         [ThreadStatic] private static float[]? t_scores;
@@ -218,8 +240,7 @@ public sealed class ForwardState
                 {
                     float w = scores[p] * inv;
                     if (f16) w = (float)(Half)w;
-                    var v = values.Slice(p * kvd + kvOffset, hd);
-                    for (int i = 0; i < hd; i++) o[i] += w * v[i];
+                    AddScaled(o, values.Slice(p * kvd + kvOffset, hd), w);
                 }
             }
         }

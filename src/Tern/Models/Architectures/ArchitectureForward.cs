@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Tern.Inference;
 
 namespace Tern.Models.Architectures;
@@ -24,7 +25,16 @@ internal static class Ffn
     {
         if (act == FfnActivation.SquaredRelu)
         {
-            for (int i = 0; i < gate.Length; i++)
+            int i = 0;
+            if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            {
+                for (; i <= gate.Length - 8; i += 8)
+                {
+                    var r = System.Runtime.Intrinsics.Vector256.Max(System.Runtime.Intrinsics.Vector256.Create<float>(gate.Slice(i, 8)), default);
+                    (r * r * System.Runtime.Intrinsics.Vector256.Create(up.Slice(i, 8))).CopyTo(gate.Slice(i, 8));
+                }
+            }
+            for (; i < gate.Length; i++)
             {
                 float r = MathF.Max(gate[i], 0f);
                 gate[i] = r * r * up[i];

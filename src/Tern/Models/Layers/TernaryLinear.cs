@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Tern.Kernels;
 
 namespace Tern.Models.Layers;
@@ -35,11 +36,26 @@ public sealed class TernaryLinear : Linear
         var f = factors.Span;
         for (int t = 0; t < n; t++)
         {
-            var yt = y.Slice(t * Out, Out);
-            for (int r = row0; r < row1; r++)
+            var yt = y.Slice(t * Out + row0, rows);
+            var dt = dots.AsSpan(t * rows, rows);
+            int i = 0;
+            if (Scheme == ActivationScheme.AbsMax && Vector256.IsHardwareAccelerated)
             {
-                float v = LinearInput.Rescale(Scheme, dots[t * rows + (r - row0)], f[t], Weights.Scale);
-                yt[r] = ExtraScale == 1f ? v : v * ExtraScale;
+                // (float)D / a · s_w, lane by lane: the same IEEE operations as the scalar loop below.
+                var a = Vector256.Create(f[t]);
+                var sw = Vector256.Create(Weights.Scale);
+                var extra = Vector256.Create(ExtraScale);
+                for (; i <= rows - 8; i += 8)
+                {
+                    var v = Vector256.ConvertToSingle(Vector256.Create<int>(dt.Slice(i, 8))) / a * sw;
+                    if (ExtraScale != 1f) v *= extra;
+                    v.CopyTo(yt.Slice(i, 8));
+                }
+            }
+            for (; i < rows; i++)
+            {
+                float v = LinearInput.Rescale(Scheme, dt[i], f[t], Weights.Scale);
+                yt[i] = ExtraScale == 1f ? v : v * ExtraScale;
             }
         }
     }
