@@ -22,7 +22,8 @@ internal static class BenchCommand
         var output = new Option<string>("--output", "-o") { Description = "md, json or csv", DefaultValueFactory = _ => "md" };
         var noBandwidth = new Option<bool>("--no-bandwidth") { Description = "skip the memory bandwidth measurement" };
         var cache = CommonOptions.CacheType();
-        var cmd = new Command("bench", "Measure prompt processing and generation speed.") { model, prompt, gen, threads, repeats, output, noBandwidth, cache };
+        var topK = CommonOptions.TopKOutput();
+        var cmd = new Command("bench", "Measure prompt processing and generation speed.") { model, prompt, gen, threads, repeats, output, noBandwidth, cache, topK };
         cmd.SetGuardedAction(io, p =>
         {
             var pp = ParseList(p.GetValue(prompt)!, "--n-prompt", 0);
@@ -46,12 +47,12 @@ internal static class BenchCommand
                 {
                     using var pool = new WorkerPool(t);
                     bw = MemoryBandwidth.Measure(pool);
-                    roof = bw / m.WeightBytesPerToken;
+                    roof = bw / m.WeightBytesPerToken; // the full F16 output product's bytes, the lossless baseline
                 }
                 foreach (int n in pp.Where(n => n > 0))
                     rows.Add(new Row(ModelBenchmark.PromptProcessing(m, t, n, r, cacheType), null, null));
                 foreach (int n in tg.Where(n => n > 0))
-                    rows.Add(new Row(ModelBenchmark.Generation(m, t, n, r, cacheType), bw, roof));
+                    rows.Add(new Row(ModelBenchmark.Generation(m, t, n, r, cacheType, p.GetValue(topK)), bw, roof));
             }
             long rss = Process.GetCurrentProcess().PeakWorkingSet64;
             var info = new Info(Path.GetFileName(path), new FileInfo(path).Length, m.WeightBytesPerToken, m.CopiedBytes, m.Kernel.Name, loadMs, rss);

@@ -19,10 +19,11 @@ internal static class ChatCommand
         var threads = CommonOptions.Threads();
         var ctx = CommonOptions.Context();
         var cache = CommonOptions.CacheType();
+        var topK = CommonOptions.TopKOutput();
         var sampling = new SamplingOptions();
         var cmd = new Command("chat", "Chat with a model (one user message per line; /exit or end of input quits).")
         {
-            model, system, count, threads, ctx, cache,
+            model, system, count, threads, ctx, cache, topK,
         };
         sampling.AddTo(cmd);
         cmd.SetGuardedAction(io, p =>
@@ -34,7 +35,7 @@ internal static class ChatCommand
             io.Err.WriteLine($"chat template: {template.Name}" + (template.TemplateError is { } e ? $" (the file's template could not be used: {e.Message})" : ""));
             var seq = new Sequence(lm.Model, CommonOptions.ContextSize(p.GetValue(ctx), lm.Model), cacheType);
             var generator = new Generator(lm.Evaluator, lm.Tokenizer);
-            var options = new GenerationOptions { MaxTokens = p.GetValue(count), Sampler = samplerOptions, StopStrings = template.StopStrings };
+            var options = new GenerationOptions { MaxTokens = p.GetValue(count), Sampler = samplerOptions, StopStrings = template.StopStrings, TopKOutput = p.GetValue(topK) };
             var turns = new List<ChatTurn>();
             if (p.GetValue(system) is { Length: > 0 } sys) turns.Add(new ChatTurn("system", sys));
             var pending = new List<int>(); // sampled tokens not yet fed (the last token of the previous reply)

@@ -32,6 +32,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "f32",
     };
 
+    public static Option<bool> TopKOutput() => new("--topk-output")
+    {
+        Description = "exact top-k output layer: scan an int8 copy of the output matrix, recompute the possible top-k rows exactly (same tokens, fewer bytes; greedy or top-k sampling)",
+    };
+
     public static Option<bool> Force() => new("--force") { Description = "overwrite the output file if it exists" };
 
     /// <summary>Resolves -m (local path or hf: reference, default model when absent), downloading with a progress bar if needed.</summary>

@@ -21,10 +21,11 @@ internal static class GenerateCommand
         var noDisplay = new Option<bool>("--no-display-prompt") { Description = "do not print the prompt before the generated text" };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "keep generating after end-of-text tokens" };
         var force = CommonOptions.Force();
+        var topK = CommonOptions.TopKOutput();
         var sampling = new SamplingOptions();
         var cmd = new Command("generate", "Generate text from a prompt.")
         {
-            model, prompt, promptFile, tokens, count, threads, ctx, cache, idsOut, noDisplay, ignoreEos, force,
+            model, prompt, promptFile, tokens, count, threads, ctx, cache, idsOut, noDisplay, ignoreEos, force, topK,
         };
         sampling.AddTo(cmd);
         cmd.SetGuardedAction(io, p =>
@@ -47,7 +48,7 @@ internal static class GenerateCommand
             if (input.Length == 0) throw new UserError("the prompt is empty (and the model adds no BOS token)");
             var seq = new Sequence(lm.Model, CommonOptions.ContextSize(p.GetValue(ctx), lm.Model), cacheType);
             var generator = new Generator(lm.Evaluator, lm.Tokenizer);
-            var options = new GenerationOptions { MaxTokens = n, Sampler = samplerOptions, StopAtEndOfGeneration = !p.GetValue(ignoreEos) };
+            var options = new GenerationOptions { MaxTokens = n, Sampler = samplerOptions, StopAtEndOfGeneration = !p.GetValue(ignoreEos), TopKOutput = p.GetValue(topK) };
 
             if (!p.GetValue(noDisplay)) io.Out.Write(lm.Tokenizer.Decode(input));
             var generated = new List<int>();

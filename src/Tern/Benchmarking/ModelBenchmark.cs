@@ -37,16 +37,23 @@ public static class ModelBenchmark
         });
     }
 
-    public static BenchResult Generation(Model model, int threads, int tokens, int repeats, KvCacheType cache = KvCacheType.F32)
+    /// <param name="topKOutput">greedy through the exact top-k output layer (k = 1) instead of the full output product</param>
+    public static BenchResult Generation(Model model, int threads, int tokens, int repeats, KvCacheType cache = KvCacheType.F32, bool topKOutput = false)
     {
         using var ev = new Evaluator(model, threads);
         var ids = RandomTokens(model, tokens);
         var seq = new Sequence(model, tokens, cache);
-        for (int i = 0; i < Math.Min(4, tokens); i++) ev.Decode(seq, [ids[i]]); // warm-up
-        return Measure($"tg{tokens}", threads, tokens, repeats, () =>
+        void Step(int id)
+        {
+            if (topKOutput) ev.DecodeNextTopK(seq, id, 1, []);
+            else ev.DecodeNext(seq, id);
+        }
+        for (int i = 0; i < Math.Min(4, tokens); i++) Step(ids[i]); // warm-up (builds the top-k copy if used)
+        seq.Truncate(0);
+        return Measure(topKOutput ? $"tg{tokens}-topk" : $"tg{tokens}", threads, tokens, repeats, () =>
         {
             seq.Truncate(0);
-            for (int i = 0; i < tokens; i++) ev.DecodeNext(seq, ids[i]);
+            for (int i = 0; i < tokens; i++) Step(ids[i]);
         });
     }
 

@@ -1,4 +1,5 @@
 using Tern.Models;
+using Tern.Models.Layers;
 using Tern.Threading;
 
 namespace Tern.Inference;
@@ -48,11 +49,7 @@ public sealed class Evaluator : IDisposable
         }
         if (batch.IsEmpty) return [];
         var s = _state;
-        s.Begin(batch);
-        for (int t = 0; t < s.Count; t++)
-            Model.TokenEmbedding.DecodeRow(batch[t].Token, s.X.AsSpan(t * c.Dim, c.Dim));
-        for (int l = 0; l < c.Layers; l++)
-            Model.Forward.Layer(s, Model.Layers[l], l);
+        RunLayers(batch);
 
         // Final norm and output layer, only for the rows whose logits are wanted.
         s.In.Reset(wanted, c.Dim);
@@ -66,6 +63,46 @@ public sealed class Evaluator : IDisposable
             s.MatMulRows(Model.Output, s.In, _logits);
         }
         return _logits.AsSpan(0, wanted * c.VocabSize);
+    }
+
+    private void RunLayers(ReadOnlySpan<BatchToken> batch)
+    {
+        var c = Model.Config;
+        var s = _state;
+        s.Begin(batch);
+        for (int t = 0; t < s.Count; t++)
+            Model.TokenEmbedding.DecodeRow(batch[t].Token, s.X.AsSpan(t * c.Dim, c.Dim));
+        for (int l = 0; l < c.Layers; l++)
+            Model.Forward.Layer(s, Model.Layers[l], l);
+    }
+
+    private readonly TopKOutput.Scratch _topKScratch = new();
+
+    /// <summary>Rows the last <see cref="DecodeNextTopK"/> recomputed exactly.</summary>
+    public int LastTopKCandidates => _topKScratch.LastCandidateCount;
+
+    /// <summary>
+    /// Like <see cref="DecodeNext"/>, but computes only the logits that can be among the <paramref name="k"/> largest
+    /// (exactly, through <see cref="TopKOutput"/>) plus those of <paramref name="alsoExact"/>; the rest are −∞. Falls
+    /// back to the full output layer when the model's output matrix is not F16.
+    /// </summary>
+    public Span<float> DecodeNextTopK(Sequence seq, int token, int k, IReadOnlyCollection<int> alsoExact)
+    {
+        var topK = Model.GetTopKOutput(Pool);
+        if (topK is null) return DecodeNext(seq, token);
+        if (seq.Length + 1 > seq.Cache.Capacity) throw new ContextFullException(seq.Length + 1, seq.Cache.Capacity);
+        var c = Model.Config;
+        _single[0] = new BatchToken(token, seq.Length, seq.Cache, true);
+        if ((uint)token >= (uint)c.VocabSize)
+            throw new ArgumentOutOfRangeException(nameof(token), $"token id {token} is outside the vocabulary (0..{c.VocabSize - 1})");
+        RunLayers(_single);
+        var x = _state.In;
+        x.Reset(1, c.Dim);
+        ForwardState.RmsNormRow(_state.X.AsSpan(0, c.Dim), Model.OutputNorm, x.Row(0), c.RmsEps);
+        if (_logits.Length < c.VocabSize) _logits = new float[c.VocabSize];
+        topK.Compute(x.Row(0), k, alsoExact, _logits, Pool, _topKScratch);
+        seq.Append(token);
+        return _logits.AsSpan(0, c.VocabSize);
     }
 
     /// <summary>

@@ -13,6 +13,11 @@ public sealed record GenerationOptions
     public IReadOnlyList<string> StopStrings { get; init; } = [];
     /// <summary>Stop at the tokenizer's end-of-generation tokens (EOS, &lt;|eot_id|&gt; …).</summary>
     public bool StopAtEndOfGeneration { get; init; } = true;
+    /// <summary>
+    /// Use the exact top-k output layer while generating (greedy or top-k sampling): the same tokens as the full
+    /// output product, reading about half the output layer's bytes. Ignored when top-k is off and sampling is on.
+    /// </summary>
+    public bool TopKOutput { get; init; }
 }
 
 /// <summary>One generated token and the text it completed (possibly empty while a character or a possible stop string is pending).</summary>
@@ -81,7 +86,20 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
             if (options.MaxTokens >= 0 && stats.GeneratedTokens >= options.MaxTokens) { stats.StopReason = StopReason.MaxTokens; break; }
             if (seq.Length >= seq.Cache.Capacity) { stats.StopReason = StopReason.ContextFull; break; }
             clock.Restart();
-            logits = Evaluator.DecodeNext(seq, token);
+            var so = options.Sampler;
+            int k = so.Temperature <= 0 ? 1 : so.TopK;
+            if (options.TopKOutput && k > 0)
+            {
+                // Rows the repetition penalty will change must be exact too.
+                IReadOnlyCollection<int> recent = so.RepeatPenalty == 1f || so.RepeatLastN == 0
+                    ? []
+                    : history.Skip(Math.Max(0, history.Count - so.RepeatLastN)).ToArray();
+                logits = Evaluator.DecodeNextTopK(seq, token, k, recent);
+            }
+            else
+            {
+                logits = Evaluator.DecodeNext(seq, token);
+            }
             stats.GenerationSeconds += clock.Elapsed.TotalSeconds;
             stats.DecodedTokens++;
         }

@@ -94,7 +94,24 @@ public sealed class Model : IDisposable
         }
     }
 
-    public void Dispose() => File.Dispose();
+    private TopKOutput? _topK;
+    private readonly object _topKLock = new();
+
+    /// <summary>
+    /// The exact top-k output layer (an int8 screening copy of the F16 output matrix), built on first use with the
+    /// caller's threads and then shared. Null when the output matrix is not F16.
+    /// </summary>
+    public TopKOutput? GetTopKOutput(Threading.WorkerPool pool)
+    {
+        if (Output is not FloatLinear { Weights.Type: GgmlType.F16 } f) return null;
+        lock (_topKLock) return _topK ??= new TopKOutput(f, pool);
+    }
+
+    public void Dispose()
+    {
+        _topK?.Dispose();
+        File.Dispose();
+    }
 }
 
 /// <summary>How a model is loaded.</summary>

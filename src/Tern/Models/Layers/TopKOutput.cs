@@ -1,0 +1,188 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Tern.Kernels;
+using Tern.Threading;
+
+namespace Tern.Models.Layers;
+
+/// <summary>
+/// An exact top-k output layer. An int8 copy of the F16 output matrix (half the bytes) is scanned to get every
+/// logit to within a proven bound; only the rows that could be among the k largest are then recomputed exactly from
+/// the F16 matrix. The k largest logits (and any rows asked for) are therefore exactly those of the full product, so
+/// greedy decoding and top-k-first sampling pick exactly the same tokens; every other logit is −∞.
+/// </summary>
+/// <remarks>
+/// Bound, per row r with s_r = max|w_r|/127, q_r = round(w_r/s_r), E_r = max_i |w_ri − s_r·q_ri| (measured when built)
+/// and K = row length: |exact_r − approx_r| ≤ ‖x‖₁·(E_r + 2·γ_K·127·s_r) with γ_K = K·u/(1 − K·u), u = 2⁻²⁴.
+/// The first term is the weight rounding; the second covers float rounding in both the approximate and the exact
+/// (canonical-order) dot products, whatever their summation order.
+/// </remarks>
+public sealed unsafe class TopKOutput : IDisposable
+{
+    private readonly FloatLinear _exact;
+    private readonly sbyte* _q;       // [rows][cols]
+    private readonly float[] _scale;  // s_r
+    private readonly float[] _margin; // per unit of ‖x‖₁: E_r + 3·γ_K·127·s_r, rounded up
+
+    public TopKOutput(FloatLinear exact, WorkerPool pool)
+    {
+        if (exact.Weights.Type != Gguf.GgmlType.F16) throw new NotSupportedException("the top-k output layer needs an F16 output matrix");
+        _exact = exact;
+        Rows = exact.Out; Cols = exact.In;
+        _q = (sbyte*)NativeMemory.AlignedAlloc((nuint)((long)Rows * Cols), 64);
+        _scale = new float[Rows];
+        _margin = new float[Rows];
+        var build = new BuildJob(this);
+        pool.For(Rows, build, granule: 64);
+    }
+
+    public int Rows { get; }
+    public int Cols { get; }
+    /// <summary>Bytes of the int8 copy (read per token instead of the F16 matrix).</summary>
+    public long CopyBytes => (long)Rows * Cols + Rows * 8L;
+    /// <summary>Per-caller buffers: the layer itself is read-only and shared by every evaluator of the model.</summary>
+    public sealed class Scratch
+    {
+        internal float[] Approx = [];
+        internal readonly ApproxJob Job = new();
+        internal readonly List<int> Candidates = new();
+        internal readonly LinearInput Input = new();
+        /// <summary>How many rows the last call recomputed exactly.</summary>
+        public int LastCandidateCount { get; internal set; }
+    }
+
+    /// <summary>
+    /// Writes into <paramref name="logits"/> the exact logit of every row that can be among the <paramref name="k"/>
+    /// largest (ties included) and of every row in <paramref name="alsoExact"/>; all other entries become −∞.
+    /// </summary>
+    public void Compute(ReadOnlySpan<float> x, int k, IReadOnlyCollection<int> alsoExact, Span<float> logits, WorkerPool pool, Scratch sc)
+    {
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k));
+        if (sc.Approx.Length < Rows) sc.Approx = new float[Rows];
+        var approx = sc.Approx;
+        float l1 = 0;
+        foreach (float v in x) l1 += MathF.Abs(v);
+        l1 *= 1.001f; // absorbs the rounding of this sum (γ_K ≤ 1e-3 for rows shorter than 16k)
+        fixed (float* px = x)
+        {
+            sc.Job.Owner = this; sc.Job.X = px; sc.Job.Approx = approx;
+            pool.For(Rows, sc.Job, granule: 64);
+        }
+        // The k-th largest lower bound; every row whose upper bound reaches it is a candidate.
+        float kth = KthLargestLowerBound(approx, Math.Min(k, Rows), l1);
+        var candidates = sc.Candidates;
+        candidates.Clear();
+        for (int r = 0; r < Rows; r++)
+            if (approx[r] + _margin[r] * l1 >= kth) candidates.Add(r);
+        foreach (int r in alsoExact) if ((uint)r < (uint)Rows && !(approx[r] + _margin[r] * l1 >= kth)) candidates.Add(r);
+        logits[..Rows].Fill(float.NegativeInfinity);
+        sc.Input.Reset(1, Cols);
+        x.CopyTo(sc.Input.X);
+        foreach (int r in candidates) _exact.ComputeRows(sc.Input, logits, r, r + 1);
+        sc.LastCandidateCount = candidates.Count;
+    }
+
+    private float KthLargestLowerBound(float[] approx, int k, float l1)
+    {
+        // Min-heap of the k largest lower bounds.
+        var heap = new float[k];
+        int n = 0;
+        for (int r = 0; r < Rows; r++)
+        {
+            float lb = approx[r] - _margin[r] * l1;
+            if (n < k) { heap[n++] = lb; if (n == k) Array.Sort(heap); continue; }
+            if (lb <= heap[0]) continue;
+            heap[0] = lb;
+            // sift down
+            int i = 0;
+            while (true)
+            {
+                int c = 2 * i + 1;
+                if (c >= k) break;
+                if (c + 1 < k && heap[c + 1] < heap[c]) c++;
+                if (heap[i] <= heap[c]) break;
+                (heap[i], heap[c]) = (heap[c], heap[i]);
+                i = c;
+            }
+        }
+        return n < k ? float.NegativeInfinity : heap.Min();
+    }
+
+    public void Dispose()
+    {
+        NativeMemory.AlignedFree(_q);
+    }
+
+    private sealed class BuildJob(TopKOutput o) : IParallelBody
+    {
+        public void Run(int start, int end)
+        {
+            int cols = o.Cols;
+            var row = new float[cols];
+            double gamma = cols * Math.Pow(2, -24) / (1 - cols * Math.Pow(2, -24));
+            for (int r = start; r < end; r++)
+            {
+                o._exact.Weights.DecodeRow(r, row);
+                float max = 0;
+                foreach (float v in row) max = Math.Max(max, MathF.Abs(v));
+                float s = max / 127f;
+                float inv = s > 0 ? 1f / s : 0f;
+                var q = new Span<sbyte>(o._q + (long)r * cols, cols);
+                double err = 0;
+                for (int i = 0; i < cols; i++)
+                {
+                    q[i] = (sbyte)Math.Clamp(MathF.Round(row[i] * inv), -127, 127);
+                    err = Math.Max(err, Math.Abs((double)row[i] - (double)s * q[i]));
+                }
+                o._scale[r] = s;
+                // Rounded up generously: the bound must hold, a slightly larger margin only adds candidates.
+                o._margin[r] = (float)((err + 3 * gamma * 127 * s) * 1.001 + 1e-30);
+                if (float.IsNaN(max) || float.IsInfinity(max)) o._margin[r] = float.PositiveInfinity; // always recomputed
+            }
+        }
+    }
+
+    internal sealed class ApproxJob : IParallelBody
+    {
+        public TopKOutput Owner = null!;
+        public float* X;
+        public float[] Approx = [];
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run(int start, int end)
+        {
+            var o = Owner;
+            int cols = o.Cols;
+            for (int r = start; r < end; r++)
+            {
+                sbyte* q = o._q + (long)r * cols;
+                float sum;
+                int i = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    var acc = Vector512<float>.Zero;
+                    for (; i <= cols - 16; i += 16)
+                    {
+                        var w = Vector512.ConvertToSingle(Vector512.WidenLower(Vector512.WidenLower(Vector128.Load(q + i).ToVector256Unsafe().ToVector512Unsafe())));
+                        acc += w * Vector512.Load(X + i);
+                    }
+                    sum = Vector512.Sum(acc);
+                }
+                else if (Vector256.IsHardwareAccelerated)
+                {
+                    var acc = Vector256<float>.Zero;
+                    for (; i <= cols - 8; i += 8)
+                    {
+                        var w = Vector256.ConvertToSingle(Vector256.WidenLower(Vector256.WidenLower(Vector128.CreateScalar(*(long*)(q + i)).AsSByte().ToVector256Unsafe())));
+                        acc += w * Vector256.Load(X + i);
+                    }
+                    sum = Vector256.Sum(acc);
+                }
+                else sum = 0;
+                for (; i < cols; i++) sum += q[i] * X[i];
+                Approx[r] = sum * o._scale[r];
+            }
+        }
+    }
+}
