@@ -12,8 +12,9 @@ namespace Tern.Kernels.X86;
 /// at a time straight into int32 lanes (Intel since Alder Lake / Sapphire Rapids; Zen 4 has only the EVEX form, which
 /// .NET 10 does not expose). Codes c = T + 1 and Σ T·q = Σ c·q − Σ q as in <see cref="Avx512BWKernel"/>, but there is
 /// no int16 stage: an int32 lane gains at most 4 · 3 · 128 per instruction, so it is exact for any K below 2²⁰.
-/// <para><b>Mat-vec (I2_S, TQ2_0):</b> as <see cref="Avx2Kernel"/> — a 32-byte load is a 128-value half block, four
-/// planes by shift + and, activations in natural order, four rows per iteration, rows prefetched ahead.</para>
+/// <para><b>Mat-vec (I2_S, TQ2_0):</b> a 32-byte load is a 128-value half block; its four planes are masked in place
+/// (no shifts, see <see cref="MatVecRows{L}"/>), activations in natural order, two rows per iteration, rows prefetched
+/// ahead.</para>
 /// <para><b>Mat-mat and TQ1_0:</b> unpacked code panels and 2 rows × 6 tokens register tiles: 12 int32 accumulators
 /// (12 independent <c>vpdpbusd</c> chains hide its 5-cycle latency; 4 × 2 tiles could not), 2 code registers and 1
 /// activation register — 15 of the 16 registers VEX encoding can name.</para>
@@ -47,18 +48,30 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
 
     // ---------------------------------------------------------------- mat-vec
 
+    /// <summary>
+    /// Mat-vec without shifts: plane s is masked in place, <c>x &amp; (3 &lt;&lt; shift)</c> = c · 2^shift, and multiplied
+    /// into its own int32 accumulator, which therefore holds 2^shift · Σ c·q exactly; an arithmetic shift right by
+    /// <c>shift</c> recovers Σ c·q. Codes up to 3 · 64 = 192 stay below 256, and a lane gains at most 4 · 192 · 128 per
+    /// instruction: exact for K &lt; 2²⁰. 4 and + 4 multiply-adds per 128 values and row, two rows per iteration.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void MatVecRows<L>(byte* w, int rows, int k, sbyte* q, int sumq, int* dots) where L : struct, ITwoBitLayout
     {
         long rb = L.RowBytes(k);
         int halves = k / 128;
-        long tile = 4 * rb;
+        long tile = 2 * rb;
         long pf = (Avx512BWKernel.PrefetchBytes + tile - 1) / tile * tile;
+        var m0 = V.Create((byte)(3 << L.Shift(0)));
+        var m1 = V.Create((byte)(3 << L.Shift(1)));
+        var m2 = V.Create((byte)(3 << L.Shift(2)));
+        var m3 = V.Create((byte)(3 << L.Shift(3)));
         int r = 0;
-        for (; r + 4 <= rows; r += 4)
+        for (; r < rows; r += 2)
         {
+            // An odd last row runs as a pair with itself; only its first copy is stored.
             byte* p = w + r * rb;
-            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+            long rb1 = r + 1 < rows ? rb : 0;
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
             for (int h = 0; h < halves; h++)
             {
                 byte* c = p + (h >> 1) * L.ChunkBytes + (h & 1) * 32;
@@ -66,41 +79,30 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
                 {
                     Sse.Prefetch0(c + pf);
                     Sse.Prefetch0(c + rb + pf);
-                    Sse.Prefetch0(c + 2 * rb + pf);
-                    Sse.Prefetch0(c + 3 * rb + pf);
                 }
                 sbyte* x = q + h * 128;
-                s0 = Half<L>(s0, V.Load(c), x);
-                s1 = Half<L>(s1, V.Load(c + rb), x);
-                s2 = Half<L>(s2, V.Load(c + 2 * rb), x);
-                s3 = Half<L>(s3, V.Load(c + 3 * rb), x);
+                var q0 = V.Load(x);
+                var q1 = V.Load(x + 32);
+                var q2 = V.Load(x + 64);
+                var q3 = V.Load(x + 96);
+                var v = V.Load(c);
+                a0 = ISA.MultiplyWideningAndAdd(a0, v & m0, q0);
+                a1 = ISA.MultiplyWideningAndAdd(a1, v & m1, q1);
+                a2 = ISA.MultiplyWideningAndAdd(a2, v & m2, q2);
+                a3 = ISA.MultiplyWideningAndAdd(a3, v & m3, q3);
+                v = V.Load(c + rb1);
+                b0 = ISA.MultiplyWideningAndAdd(b0, v & m0, q0);
+                b1 = ISA.MultiplyWideningAndAdd(b1, v & m1, q1);
+                b2 = ISA.MultiplyWideningAndAdd(b2, v & m2, q2);
+                b3 = ISA.MultiplyWideningAndAdd(b3, v & m3, q3);
             }
-            (Reduce4(s0, s1, s2, s3) - Vector128.Create(sumq)).Store(dots + r);
-        }
-        for (; r < rows; r++)
-        {
-            byte* p = w + r * rb;
-            Vector256<int> s0 = default;
-            for (int h = 0; h < halves; h++)
-                s0 = Half<L>(s0, V.Load(p + (h >> 1) * L.ChunkBytes + (h & 1) * 32), q + h * 128);
-            dots[r] = V.Sum(s0) - sumq;
+            var sa = V.ShiftRightArithmetic(a0, L.Shift(0)) + V.ShiftRightArithmetic(a1, L.Shift(1)) + V.ShiftRightArithmetic(a2, L.Shift(2)) + V.ShiftRightArithmetic(a3, L.Shift(3));
+            var sb = V.ShiftRightArithmetic(b0, L.Shift(0)) + V.ShiftRightArithmetic(b1, L.Shift(1)) + V.ShiftRightArithmetic(b2, L.Shift(2)) + V.ShiftRightArithmetic(b3, L.Shift(3));
+            var sums = Reduce4(sa, sb, sa, sb);
+            dots[r] = sums.ToScalar() - sumq;
+            if (r + 1 < rows) dots[r + 1] = sums.GetElement(1) - sumq;
         }
     }
-
-    /// <summary>acc + Σ c·q over one 128-value half block (32 bytes of codes, activations x[0, 128)).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Half<L>(Vector256<int> acc, Vector256<byte> x, sbyte* q) where L : struct, ITwoBitLayout
-    {
-        var m3 = V.Create((byte)3);
-        acc = ISA.MultiplyWideningAndAdd(acc, Plane(x, L.Shift(0), m3), V.Load(q));
-        acc = ISA.MultiplyWideningAndAdd(acc, Plane(x, L.Shift(1), m3), V.Load(q + 32));
-        acc = ISA.MultiplyWideningAndAdd(acc, Plane(x, L.Shift(2), m3), V.Load(q + 64));
-        return ISA.MultiplyWideningAndAdd(acc, Plane(x, L.Shift(3), m3), V.Load(q + 96));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Plane(Vector256<byte> x, byte shift, Vector256<byte> m3) =>
-        (shift == 0 ? x : V.ShiftRightLogical(x.AsUInt16(), shift).AsByte()) & m3;
 
     /// <summary>[Σv0, Σv1, Σv2, Σv3].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
