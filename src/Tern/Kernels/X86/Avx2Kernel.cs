@@ -40,6 +40,7 @@ public sealed unsafe class Avx2Kernel : ITernaryKernel
         {
             if (n == 1 && w.Type == GgmlType.I2_S) MatVecRows<I2SLayout>(w.Data + row0 * I2SLayout.RowBytes(w.Cols), row1 - row0, w.Cols, pq, TernaryCodes.Sum(pq, w.Cols), pd);
             else if (n == 1 && w.Type == GgmlType.TQ2_0) MatVecRows<TQ2Layout>(w.Data + row0 * TQ2Layout.RowBytes(w.Cols), row1 - row0, w.Cols, pq, TernaryCodes.Sum(pq, w.Cols), pd);
+            else if (n == 1 && w.Type == GgmlType.TQ1_0) TQ1MatVec256.Rows(w.Data + row0 * TernaryRows.RowBytes(w), row1 - row0, w.Cols, pq, TernaryCodes.Sum(pq, w.Cols), pd);
             else MatMat(w, row0, row1, pq, n, pd, dotsStride);
         }
     }

@@ -52,6 +52,7 @@ public sealed unsafe class Avx512BWKernel : ITernaryKernel
         {
             if (n == 1 && w.Type == GgmlType.I2_S) MatVec<I2SLayout>(w, row0, row1, pq, pd);
             else if (n == 1 && w.Type == GgmlType.TQ2_0) MatVec<TQ2Layout>(w, row0, row1, pq, pd);
+            else if (n == 1 && w.Type == GgmlType.TQ1_0) TQ1MatVec256.Rows(w.Data + row0 * TernaryRows.RowBytes(w), row1 - row0, w.Cols, pq, TernaryCodes.Sum(pq, w.Cols), pd);
             else MatMat(w, row0, row1, pq, n, pd, dotsStride);
         }
     }

@@ -12,11 +12,13 @@ namespace Tern.Kernels.X86;
 /// at a time straight into int32 lanes (Intel since Alder Lake / Sapphire Rapids; Zen 4 has only the EVEX form, which
 /// .NET 10 does not expose). Codes c = T + 1 and Σ T·q = Σ c·q − Σ q as in <see cref="Avx512BWKernel"/>, but there is
 /// no int16 stage: an int32 lane gains at most 4 · 3 · 128 per instruction, so it is exact for any K below 2²⁰.
-/// <para><b>Mat-vec (I2_S, TQ2_0):</b> as <see cref="Avx2Kernel"/> — a 32-byte load is a 128-value half block, four
-/// planes by shift + and, activations in natural order, four rows per iteration, rows prefetched ahead.</para>
-/// <para><b>Mat-mat and TQ1_0:</b> unpacked code panels and 2 rows × 6 tokens register tiles: 12 int32 accumulators
-/// (12 independent <c>vpdpbusd</c> chains hide its 5-cycle latency; 4 × 2 tiles could not), 2 code registers and 1
-/// activation register — 15 of the 16 registers VEX encoding can name.</para>
+/// <para><b>Mat-vec (I2_S, TQ2_0):</b> a 32-byte load is a 128-value half block; its four planes are masked in place
+/// (no shifts, see <see cref="MatVecRows{L}"/>), activations in natural order, two rows per iteration, rows prefetched
+/// ahead.</para>
+/// <para><b>Mat-mat:</b> unpacked code panels and register tiles of int32 accumulators, enough independent
+/// <c>vpdpbusd</c> chains to hide its 5-cycle latency (4 × 2 tiles could not): 4 rows × 4 tokens where AVX-512 gives
+/// the JIT 32 registers, else 2 rows × 6 tokens (12 accumulators, 2 code and 1 activation register: 15 of the 16 VEX
+/// registers).</para>
 /// </summary>
 public sealed unsafe class AvxVnniKernel : ITernaryKernel
 {
@@ -29,7 +31,11 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
     public bool Supports(TernaryMatrix w) => TernaryRows.Supported(w) && w.Cols < 1 << 20;
 
     private const int PanelBytes = 192 * 1024;
-    private const int TileRows = 2, TileTokens = 6;
+    /// <summary>
+    /// With AVX-512 present the JIT encodes these instructions as EVEX and has 32 registers: 4 rows × 4 tokens tiles
+    /// (16 accumulators; measured fastest on Emerald Rapids, 4 × 6 was slower). Otherwise (VEX only, 16 registers): 2 × 6.
+    /// </summary>
+    private static readonly bool WideTiles = Avx512F.IsSupported;
 
     public void Dots(TernaryMatrix w, int row0, int row1, ReadOnlySpan<sbyte> q, int n, Span<int> dots, int dotsStride)
     {
@@ -41,24 +47,37 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
         {
             if (n == 1 && w.Type == GgmlType.I2_S) MatVecRows<I2SLayout>(w.Data + row0 * I2SLayout.RowBytes(w.Cols), row1 - row0, w.Cols, pq, TernaryCodes.Sum(pq, w.Cols), pd);
             else if (n == 1 && w.Type == GgmlType.TQ2_0) MatVecRows<TQ2Layout>(w.Data + row0 * TQ2Layout.RowBytes(w.Cols), row1 - row0, w.Cols, pq, TernaryCodes.Sum(pq, w.Cols), pd);
+            else if (n == 1 && w.Type == GgmlType.TQ1_0) TQ1MatVec256.Rows(w.Data + row0 * TernaryRows.RowBytes(w), row1 - row0, w.Cols, pq, TernaryCodes.Sum(pq, w.Cols), pd);
             else MatMat(w, row0, row1, pq, n, pd, dotsStride);
         }
     }
 
     // ---------------------------------------------------------------- mat-vec
 
+    /// <summary>
+    /// Mat-vec without shifts: plane s is masked in place, <c>x &amp; (3 &lt;&lt; shift)</c> = c · 2^shift, and multiplied
+    /// into its own int32 accumulator, which therefore holds 2^shift · Σ c·q exactly; an arithmetic shift right by
+    /// <c>shift</c> recovers Σ c·q. Codes up to 3 · 64 = 192 stay below 256, and a lane gains at most 4 · 192 · 128 per
+    /// instruction: exact for K &lt; 2²⁰. 4 and + 4 multiply-adds per 128 values and row, two rows per iteration.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void MatVecRows<L>(byte* w, int rows, int k, sbyte* q, int sumq, int* dots) where L : struct, ITwoBitLayout
     {
         long rb = L.RowBytes(k);
         int halves = k / 128;
-        long tile = 4 * rb;
+        long tile = 2 * rb;
         long pf = (Avx512BWKernel.PrefetchBytes + tile - 1) / tile * tile;
+        var m0 = V.Create((byte)(3 << L.Shift(0)));
+        var m1 = V.Create((byte)(3 << L.Shift(1)));
+        var m2 = V.Create((byte)(3 << L.Shift(2)));
+        var m3 = V.Create((byte)(3 << L.Shift(3)));
         int r = 0;
-        for (; r + 4 <= rows; r += 4)
+        for (; r < rows; r += 2)
         {
+            // An odd last row runs as a pair with itself; only its first copy is stored.
             byte* p = w + r * rb;
-            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+            long rb1 = r + 1 < rows ? rb : 0;
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
             for (int h = 0; h < halves; h++)
             {
                 byte* c = p + (h >> 1) * L.ChunkBytes + (h & 1) * 32;
@@ -66,41 +85,30 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
                 {
                     Sse.Prefetch0(c + pf);
                     Sse.Prefetch0(c + rb + pf);
-                    Sse.Prefetch0(c + 2 * rb + pf);
-                    Sse.Prefetch0(c + 3 * rb + pf);
                 }
                 sbyte* x = q + h * 128;
-                s0 = Half<L>(s0, V.Load(c), x);
-                s1 = Half<L>(s1, V.Load(c + rb), x);
-                s2 = Half<L>(s2, V.Load(c + 2 * rb), x);
-                s3 = Half<L>(s3, V.Load(c + 3 * rb), x);
+                var q0 = V.Load(x);
+                var q1 = V.Load(x + 32);
+                var q2 = V.Load(x + 64);
+                var q3 = V.Load(x + 96);
+                var v = V.Load(c);
+                a0 = ISA.MultiplyWideningAndAdd(a0, v & m0, q0);
+                a1 = ISA.MultiplyWideningAndAdd(a1, v & m1, q1);
+                a2 = ISA.MultiplyWideningAndAdd(a2, v & m2, q2);
+                a3 = ISA.MultiplyWideningAndAdd(a3, v & m3, q3);
+                v = V.Load(c + rb1);
+                b0 = ISA.MultiplyWideningAndAdd(b0, v & m0, q0);
+                b1 = ISA.MultiplyWideningAndAdd(b1, v & m1, q1);
+                b2 = ISA.MultiplyWideningAndAdd(b2, v & m2, q2);
+                b3 = ISA.MultiplyWideningAndAdd(b3, v & m3, q3);
             }
-            (Reduce4(s0, s1, s2, s3) - Vector128.Create(sumq)).Store(dots + r);
-        }
-        for (; r < rows; r++)
-        {
-            byte* p = w + r * rb;
-            Vector256<int> s0 = default;
-            for (int h = 0; h < halves; h++)
-                s0 = Half<L>(s0, V.Load(p + (h >> 1) * L.ChunkBytes + (h & 1) * 32), q + h * 128);
-            dots[r] = V.Sum(s0) - sumq;
+            var sa = V.ShiftRightArithmetic(a0, L.Shift(0)) + V.ShiftRightArithmetic(a1, L.Shift(1)) + V.ShiftRightArithmetic(a2, L.Shift(2)) + V.ShiftRightArithmetic(a3, L.Shift(3));
+            var sb = V.ShiftRightArithmetic(b0, L.Shift(0)) + V.ShiftRightArithmetic(b1, L.Shift(1)) + V.ShiftRightArithmetic(b2, L.Shift(2)) + V.ShiftRightArithmetic(b3, L.Shift(3));
+            var sums = Reduce4(sa, sb, sa, sb);
+            dots[r] = sums.ToScalar() - sumq;
+            if (r + 1 < rows) dots[r + 1] = sums.GetElement(1) - sumq;
         }
     }
-
-    /// <summary>acc + Σ c·q over one 128-value half block (32 bytes of codes, activations x[0, 128)).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Half<L>(Vector256<int> acc, Vector256<byte> x, sbyte* q) where L : struct, ITwoBitLayout
-    {
-        var m3 = V.Create((byte)3);
-        acc = ISA.MultiplyWideningAndAdd(acc, Plane(x, L.Shift(0), m3), V.Load(q));
-        acc = ISA.MultiplyWideningAndAdd(acc, Plane(x, L.Shift(1), m3), V.Load(q + 32));
-        acc = ISA.MultiplyWideningAndAdd(acc, Plane(x, L.Shift(2), m3), V.Load(q + 64));
-        return ISA.MultiplyWideningAndAdd(acc, Plane(x, L.Shift(3), m3), V.Load(q + 96));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Plane(Vector256<byte> x, byte shift, Vector256<byte> m3) =>
-        (shift == 0 ? x : V.ShiftRightLogical(x.AsUInt16(), shift).AsByte()) & m3;
 
     /// <summary>[Σv0, Σv1, Σv2, Σv3].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -121,16 +129,6 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Reduce1(Vector256<int> v0, int* f) => f[0] = V.Sum(v0);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Reduce3(Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, int* f)
-    {
-        var s = Reduce4(v0, v1, v2, v2);
-        f[0] = s.ToScalar(); f[1] = s.GetElement(1); f[2] = s.GetElement(2);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Reduce4(Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3, int* f) => Reduce4(v0, v1, v2, v3).Store(f);
 
     // ---------------------------------------------------------------- mat-mat
@@ -138,40 +136,44 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
     private static void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
     {
         int k = w.Cols;
-        int panelRows = Math.Clamp(PanelBytes / k & ~(TileRows - 1), TileRows, 64);
+        int tileRows = WideTiles ? 4 : 2, tileTokens = WideTiles ? 4 : 6;
+        int panelRows = Math.Clamp(PanelBytes / k / tileRows * tileRows, tileRows, 64);
         byte* codes = KernelScratch.Codes((long)panelRows * k);
         var sumq = (int*)KernelScratch.Activations((long)n * sizeof(int));
         for (int t = 0; t < n; t++) sumq[t] = TernaryCodes.Sum(q + (long)t * k, k);
-        int* f = stackalloc int[TileRows * TileTokens];
+        int* f = stackalloc int[16];
         for (int p0 = row0; p0 < row1; p0 += panelRows)
         {
-            int pr = Math.Min(panelRows, row1 - p0), padded = (pr + TileRows - 1) / TileRows * TileRows;
+            int pr = Math.Min(panelRows, row1 - p0), padded = (pr + tileRows - 1) / tileRows * tileRows;
             for (int i = 0; i < pr; i++) TernaryCodes.UnpackRow(w, p0 + i, codes + (long)i * k);
             new Span<byte>(codes + (long)pr * k, (padded - pr) * k).Clear(); // code 0 rows: computed, never stored
             int* d = dots + (p0 - row0);
             int t0 = 0;
-            for (; t0 + TileTokens <= n; t0 += TileTokens)
-                for (int i = 0; i < padded; i += TileRows)
+            for (; t0 + tileTokens <= n; t0 += tileTokens)
+                for (int i = 0; i < padded; i += tileRows)
                 {
-                    Tile2x6(codes + (long)i * k, q + (long)t0 * k, k, f);
-                    Store(f, TileTokens, d + i, stride, t0, Math.Min(TileRows, pr - i), sumq);
+                    if (WideTiles) Tile4x4(codes + (long)i * k, q + (long)t0 * k, k, f);
+                    else Tile2x6(codes + (long)i * k, q + (long)t0 * k, k, f);
+                    Store(f, tileRows, tileTokens, d + i, stride, t0, Math.Min(tileRows, pr - i), sumq);
                 }
             for (; t0 < n; t0++)
-                for (int i = 0; i < padded; i += TileRows)
+                for (int i = 0; i < padded; i += tileRows)
                 {
-                    Tile2x1(codes + (long)i * k, q + (long)t0 * k, k, f);
-                    Store(f, 1, d + i, stride, t0, Math.Min(TileRows, pr - i), sumq);
+                    if (WideTiles) Tile4x1(codes + (long)i * k, q + (long)t0 * k, k, f);
+                    else Tile2x1(codes + (long)i * k, q + (long)t0 * k, k, f);
+                    Store(f, tileRows, 1, d + i, stride, t0, Math.Min(tileRows, pr - i), sumq);
                 }
         }
     }
 
-    private static void Store(int* f, int tokens, int* d, int stride, int t0, int rows, int* sumq)
+    /// <summary>dots[(t0 + t)·stride + r] = f[tileRows·t + r] − Σq[t0 + t] for the tile's valid rows.</summary>
+    private static void Store(int* f, int tileRows, int tokens, int* d, int stride, int t0, int rows, int* sumq)
     {
         for (int t = 0; t < tokens; t++)
         {
             int* dt = d + (long)(t0 + t) * stride;
             int sq = sumq[t0 + t];
-            for (int r = 0; r < rows; r++) dt[r] = f[TileRows * t + r] - sq;
+            for (int r = 0; r < rows; r++) dt[r] = f[tileRows * t + r] - sq;
         }
     }
 
@@ -227,45 +229,17 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
         Reduce2(c00, c01, f + 0);
     }
 
-    /// <summary>Σ c·q for 3 rows of codes (stride k) × 4 tokens (stride k): <c>f[3·token + row]</c>; int32 accumulators, 12 independent chains.</summary>
+    /// <summary>Σ c·q for 4 rows of codes (stride k) × 4 tokens (stride k): <c>f[4·token + row]</c>; int32 accumulators, 16 independent chains.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    internal static void Tile3x4(byte* w, sbyte* x, int k, int* f)
+    internal static void Tile4x4(byte* w, sbyte* x, int k, int* f)
     {
-        Vector256<int> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        byte* w1 = w + 1 * k;
-        byte* w2 = w + 2 * k;
-        sbyte* x1 = x + 1 * k;
-        sbyte* x2 = x + 2 * k;
-        sbyte* x3 = x + 3 * k;
-        for (int i = 0; i < k; i += 32)
-        {
-            var b0 = V.Load(w + i);
-            var b1 = V.Load(w1 + i);
-            var b2 = V.Load(w2 + i);
-            var a = V.Load(x + i);
-            c00 = ISA.MultiplyWideningAndAdd(c00, b0, a); c01 = ISA.MultiplyWideningAndAdd(c01, b1, a); c02 = ISA.MultiplyWideningAndAdd(c02, b2, a);
-            a = V.Load(x1 + i);
-            c10 = ISA.MultiplyWideningAndAdd(c10, b0, a); c11 = ISA.MultiplyWideningAndAdd(c11, b1, a); c12 = ISA.MultiplyWideningAndAdd(c12, b2, a);
-            a = V.Load(x2 + i);
-            c20 = ISA.MultiplyWideningAndAdd(c20, b0, a); c21 = ISA.MultiplyWideningAndAdd(c21, b1, a); c22 = ISA.MultiplyWideningAndAdd(c22, b2, a);
-            a = V.Load(x3 + i);
-            c30 = ISA.MultiplyWideningAndAdd(c30, b0, a); c31 = ISA.MultiplyWideningAndAdd(c31, b1, a); c32 = ISA.MultiplyWideningAndAdd(c32, b2, a);
-        }
-        Reduce3(c00, c01, c02, f + 0);
-        Reduce3(c10, c11, c12, f + 3);
-        Reduce3(c20, c21, c22, f + 6);
-        Reduce3(c30, c31, c32, f + 9);
-    }
-
-    /// <summary>Σ c·q for 4 rows of codes (stride k) × 2 tokens (stride k): <c>f[4·token + row]</c>; int32 accumulators, 8 independent chains.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    internal static void Tile4x2(byte* w, sbyte* x, int k, int* f)
-    {
-        Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default, c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
         byte* w1 = w + 1 * k;
         byte* w2 = w + 2 * k;
         byte* w3 = w + 3 * k;
         sbyte* x1 = x + 1 * k;
+        sbyte* x2 = x + 2 * k;
+        sbyte* x3 = x + 3 * k;
         for (int i = 0; i < k; i += 32)
         {
             var b0 = V.Load(w + i);
@@ -276,8 +250,34 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
             c00 = ISA.MultiplyWideningAndAdd(c00, b0, a); c01 = ISA.MultiplyWideningAndAdd(c01, b1, a); c02 = ISA.MultiplyWideningAndAdd(c02, b2, a); c03 = ISA.MultiplyWideningAndAdd(c03, b3, a);
             a = V.Load(x1 + i);
             c10 = ISA.MultiplyWideningAndAdd(c10, b0, a); c11 = ISA.MultiplyWideningAndAdd(c11, b1, a); c12 = ISA.MultiplyWideningAndAdd(c12, b2, a); c13 = ISA.MultiplyWideningAndAdd(c13, b3, a);
+            a = V.Load(x2 + i);
+            c20 = ISA.MultiplyWideningAndAdd(c20, b0, a); c21 = ISA.MultiplyWideningAndAdd(c21, b1, a); c22 = ISA.MultiplyWideningAndAdd(c22, b2, a); c23 = ISA.MultiplyWideningAndAdd(c23, b3, a);
+            a = V.Load(x3 + i);
+            c30 = ISA.MultiplyWideningAndAdd(c30, b0, a); c31 = ISA.MultiplyWideningAndAdd(c31, b1, a); c32 = ISA.MultiplyWideningAndAdd(c32, b2, a); c33 = ISA.MultiplyWideningAndAdd(c33, b3, a);
         }
         Reduce4(c00, c01, c02, c03, f + 0);
         Reduce4(c10, c11, c12, c13, f + 4);
+        Reduce4(c20, c21, c22, c23, f + 8);
+        Reduce4(c30, c31, c32, c33, f + 12);
+    }
+
+    /// <summary>Σ c·q for 4 rows of codes (stride k) × 1 tokens (stride k): <c>f[4·token + row]</c>; int32 accumulators, 4 independent chains.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    internal static void Tile4x1(byte* w, sbyte* x, int k, int* f)
+    {
+        Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default;
+        byte* w1 = w + 1 * k;
+        byte* w2 = w + 2 * k;
+        byte* w3 = w + 3 * k;
+        for (int i = 0; i < k; i += 32)
+        {
+            var b0 = V.Load(w + i);
+            var b1 = V.Load(w1 + i);
+            var b2 = V.Load(w2 + i);
+            var b3 = V.Load(w3 + i);
+            var a = V.Load(x + i);
+            c00 = ISA.MultiplyWideningAndAdd(c00, b0, a); c01 = ISA.MultiplyWideningAndAdd(c01, b1, a); c02 = ISA.MultiplyWideningAndAdd(c02, b2, a); c03 = ISA.MultiplyWideningAndAdd(c03, b3, a);
+        }
+        Reduce4(c00, c01, c02, c03, f + 0);
     }
 }
