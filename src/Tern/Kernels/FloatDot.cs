@@ -19,15 +19,17 @@ public static class FloatDot
     {
         if (a.Length != b.Length) throw new ArgumentException("length mismatch");
         int n = a.Length, full = n - n % Lanes;
-        Span<float> lanes = stackalloc float[Lanes];
         ref float pa = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
         ref float pb = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+        // Each path ends by folding its 16 lanes in the order of Reduce: (l[i] + l[i+8]), then (+ l[i+4]), (+ l[i+2]), (+ l[i+1]).
+        Vector256<float> half; // l[i] + l[i+8], i < 8
         if (Vector512.IsHardwareAccelerated)
         {
             var s = Vector512<float>.Zero;
             for (int i = 0; i < full; i += 16)
                 s += Vector512.LoadUnsafe(ref pa, (nuint)i) * Vector512.LoadUnsafe(ref pb, (nuint)i);
-            s.CopyTo(lanes);
+            if (full != n) return WithTail(s.GetLower(), s.GetUpper(), a, b, full);
+            half = s.GetLower() + s.GetUpper();
         }
         else if (Vector256.IsHardwareAccelerated)
         {
@@ -37,7 +39,8 @@ public static class FloatDot
                 s0 += Vector256.LoadUnsafe(ref pa, (nuint)i) * Vector256.LoadUnsafe(ref pb, (nuint)i);
                 s1 += Vector256.LoadUnsafe(ref pa, (nuint)i + 8) * Vector256.LoadUnsafe(ref pb, (nuint)i + 8);
             }
-            s0.CopyTo(lanes); s1.CopyTo(lanes[8..]);
+            if (full != n) return WithTail(s0, s1, a, b, full);
+            half = s0 + s1;
         }
         else if (Vector128.IsHardwareAccelerated)
         {
@@ -49,13 +52,23 @@ public static class FloatDot
                 s2 += Vector128.LoadUnsafe(ref pa, (nuint)i + 8) * Vector128.LoadUnsafe(ref pb, (nuint)i + 8);
                 s3 += Vector128.LoadUnsafe(ref pa, (nuint)i + 12) * Vector128.LoadUnsafe(ref pb, (nuint)i + 12);
             }
-            s0.CopyTo(lanes); s1.CopyTo(lanes[4..]); s2.CopyTo(lanes[8..]); s3.CopyTo(lanes[12..]);
+            if (full != n) return WithTail(Vector256.Create(s0, s1), Vector256.Create(s2, s3), a, b, full);
+            half = Vector256.Create(s0 + s2, s1 + s3);
         }
         else
         {
             return DotScalar(a, b);
         }
-        for (int i = full; i < n; i++) lanes[i - full] += a[i] * b[i];
+        var q = half.GetLower() + half.GetUpper();               // l[i] + l[i+4], i < 4
+        return (q.GetElement(0) + q.GetElement(2)) + (q.GetElement(1) + q.GetElement(3));
+    }
+
+    private static float WithTail(Vector256<float> lo, Vector256<float> hi, ReadOnlySpan<float> a, ReadOnlySpan<float> b, int full)
+    {
+        Span<float> lanes = stackalloc float[Lanes];
+        lo.CopyTo(lanes);
+        hi.CopyTo(lanes[8..]);
+        for (int i = full; i < a.Length; i++) lanes[i - full] += a[i] * b[i];
         return Reduce(lanes);
     }
 
