@@ -23,7 +23,8 @@ internal static class BenchCommand
         var noBandwidth = new Option<bool>("--no-bandwidth") { Description = "skip the memory bandwidth measurement" };
         var cache = CommonOptions.CacheType();
         var topK = CommonOptions.TopKOutput();
-        var cmd = new Command("bench", "Measure prompt processing and generation speed.") { model, prompt, gen, threads, repeats, output, noBandwidth, cache, topK };
+        var profile = new Option<bool>("--profile") { Description = "also print the time spent in each operation per test (on stderr)" };
+        var cmd = new Command("bench", "Measure prompt processing and generation speed.") { model, prompt, gen, threads, repeats, output, noBandwidth, cache, topK, profile };
         cmd.SetGuardedAction(io, p =>
         {
             var pp = ParseList(p.GetValue(prompt)!, "--n-prompt", 0);
@@ -50,9 +51,9 @@ internal static class BenchCommand
                     roof = bw / m.WeightBytesPerToken; // the full F16 output product's bytes, the lossless baseline
                 }
                 foreach (int n in pp.Where(n => n > 0))
-                    rows.Add(new Row(ModelBenchmark.PromptProcessing(m, t, n, r, cacheType), null, null));
+                    rows.Add(Profiled(io, p.GetValue(profile), () => new Row(ModelBenchmark.PromptProcessing(m, t, n, r, cacheType), null, null)));
                 foreach (int n in tg.Where(n => n > 0))
-                    rows.Add(new Row(ModelBenchmark.Generation(m, t, n, r, cacheType, p.GetValue(topK)), bw, roof));
+                    rows.Add(Profiled(io, p.GetValue(profile), () => new Row(ModelBenchmark.Generation(m, t, n, r, cacheType, p.GetValue(topK)), bw, roof)));
             }
             long rss = Process.GetCurrentProcess().PeakWorkingSet64;
             var info = new Info(Path.GetFileName(path), new FileInfo(path).Length, m.WeightBytesPerToken, m.CopiedBytes, m.Kernel.Name, loadMs, rss);
@@ -65,6 +66,24 @@ internal static class BenchCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static Row Profiled(CliIO io, bool on, Func<Row> run)
+    {
+        if (!on) return run();
+        var profile = Inference.OpProfile.Current = new Inference.OpProfile();
+        try
+        {
+            var row = run();
+            io.Err.WriteLine($"profile of {row.Result.Test} at {row.Result.Threads} threads (all repeats and warm-up; ms, calls):");
+            foreach (var (op, ms, calls) in profile.Entries)
+                io.Err.WriteLine($"  {op,-16} {ms,10:F1} ms {calls,8}");
+            return row;
+        }
+        finally
+        {
+            Inference.OpProfile.Current = null;
+        }
     }
 
     private sealed record Row(BenchResult Result, double? Bandwidth, double? Roof);

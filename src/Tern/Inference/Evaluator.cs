@@ -70,10 +70,16 @@ public sealed class Evaluator : IDisposable
         var c = Model.Config;
         var s = _state;
         s.Begin(batch);
+        long t0 = OpProfile.Start();
         for (int t = 0; t < s.Count; t++)
             Model.TokenEmbedding.DecodeRow(batch[t].Token, s.X.AsSpan(t * c.Dim, c.Dim));
+        OpProfile.Stop("embedding", t0);
         for (int l = 0; l < c.Layers; l++)
+        {
+            long tl = OpProfile.Start();
             Model.Forward.Layer(s, Model.Layers[l], l);
+            OpProfile.Stop("layers (total)", tl);
+        }
     }
 
     private readonly TopKOutput.Scratch _topKScratch = new();
@@ -100,7 +106,9 @@ public sealed class Evaluator : IDisposable
         x.Reset(1, c.Dim);
         ForwardState.RmsNormRow(_state.X.AsSpan(0, c.Dim), Model.OutputNorm, x.Row(0), c.RmsEps);
         if (_logits.Length < c.VocabSize) _logits = new float[c.VocabSize];
+        long tk = OpProfile.Start();
         topK.Compute(x.Row(0), k, alsoExact, _logits, Pool, _topKScratch);
+        OpProfile.Stop("output top-k", tk);
         seq.Append(token);
         return _logits.AsSpan(0, c.VocabSize);
     }

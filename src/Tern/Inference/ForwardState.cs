@@ -62,9 +62,11 @@ public sealed class ForwardState
     /// <summary>RMSNorm of each row of <paramref name="src"/> times <paramref name="gain"/>, written into <paramref name="dst"/>: y = (x · 1/sqrt(mean(x²) + eps)) · g.</summary>
     public void RmsNorm(float[] src, int width, ReadOnlySpan<float> gain, LinearInput dst)
     {
+        long __t = OpProfile.Start();
         dst.Reset(Count, width);
         for (int t = 0; t < Count; t++)
             RmsNormRow(src.AsSpan(t * width, width), gain, dst.Row(t), Config.RmsEps);
+        OpProfile.Stop("rmsnorm", __t);
     }
 
     public static void RmsNormRow(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> y, float eps)
@@ -84,12 +86,15 @@ public sealed class ForwardState
     /// <summary>x += y, row by row.</summary>
     public void Add(float[] x, float[] y, int width)
     {
+        long __t = OpProfile.Start();
         System.Numerics.Tensors.TensorPrimitives.Add(x.AsSpan(0, Count * width), y.AsSpan(0, Count * width), x.AsSpan(0, Count * width));
+        OpProfile.Stop("add", __t);
     }
 
     /// <summary>Rotary position embedding, ggml's way: θ starts at the position and is multiplied by base^(−2/n_dims) per pair.</summary>
     public void Rope(float[] buffer, int heads, bool neox)
     {
+        long __t = OpProfile.Start();
         int hd = Config.HeadDim, nDims = Config.RopeDim, width = heads * hd;
         Span<float> cos = stackalloc float[nDims / 2], sin = stackalloc float[nDims / 2];
         float thetaScale = MathF.Pow(Config.RopeTheta, -2.0f / nDims);
@@ -115,11 +120,13 @@ public sealed class ForwardState
                 }
             }
         }
+        OpProfile.Stop("rope", __t);
     }
 
     /// <summary>Writes this batch's K and V rows into each token's cache at its position.</summary>
     public void StoreKv(int layer)
     {
+        long __t = OpProfile.Start();
         int kvd = Config.KvDim;
         for (int t = 0; t < Count; t++)
         {
@@ -132,6 +139,7 @@ public sealed class ForwardState
                 RoundToF16(bt.Cache.Value(layer, bt.Position));
             }
         }
+        OpProfile.Stop("store-kv", __t);
     }
 
     private static void RoundToF16(Span<float> x)
@@ -145,24 +153,30 @@ public sealed class ForwardState
     public void MatMul(Linear w, LinearInput x, float[] y)
     {
         if (x.Cols != w.In) throw new InvalidOperationException($"{w.Name}: input width {x.Cols}, expected {w.In}");
+        long t = OpProfile.Start();
         w.Prepare(x);
+        OpProfile.Stop("quantize", t);
         MatMulRows(w, x, y);
     }
 
     /// <summary>y = W x where x may have a different row count than the batch (e.g. only the rows whose logits are wanted).</summary>
     public void MatMulRows(Linear w, LinearInput x, float[] y)
     {
+        long __t = OpProfile.Start();
         _matMul.Set(w, x, y);
         Pool.For(w.Out, _matMul, granule: 16);
         _matMul.Set(null, null, null);
+        OpProfile.Stop(w is TernaryLinear ? "matmul-ternary" : "matmul-float", __t);
     }
 
     /// <summary>Causal self-attention of every token over its own sequence's cache (positions 0..its own), into <see cref="Attn"/>.</summary>
     public void Attention(int layer, float scale)
     {
+        long __t = OpProfile.Start();
         _attention.Layer = layer;
         _attention.Scale = scale;
         Pool.For(Count * Config.Heads, _attention);
+        OpProfile.Stop("attention", __t);
     }
 
     private sealed class MatMulJob : IParallelBody

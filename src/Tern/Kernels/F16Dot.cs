@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tern.Tensors;
 
 namespace Tern.Kernels;
@@ -27,21 +28,23 @@ public static class F16Dot
         ref ushort h = ref MemoryMarshal.GetReference(row);
         ref float px = ref MemoryMarshal.GetReference(x);
         Span<float> lanes = stackalloc float[FloatDot.Lanes];
-        if (Vector512.IsHardwareAccelerated)
+        if (Avx512F.IsSupported)
         {
             var s = Vector512<float>.Zero;
-            var special = Vector512<uint>.Zero;
+            var maxBits = Vector512<uint>.Zero;
             var mag = Vector512.Create(0x7FFFu);
-            var expMask = Vector512.Create(0x7C00u);
+            var signBit = Vector512.Create(0x8000u);
             var scale = Vector512.Create(Pow2To112);
             for (int i = 0; i < full; i += 16)
             {
-                var v = Vector512.WidenLower(Vector256.LoadUnsafe(ref h, (nuint)i).ToVector512Unsafe());
-                special |= Vector512.Equals(v & expMask, expMask);
-                var f = (Vector512.ShiftLeft(v & mag, 13).AsSingle() * scale).AsUInt32() | Vector512.ShiftLeft(v & Vector512.Create(0x8000u), 16);
+                var v = Avx512F.ConvertToVector512UInt32(Vector256.LoadUnsafe(ref h, (nuint)i)); // vpmovzxwd
+                var m = v & mag;
+                maxBits = Vector512.Max(maxBits, m);
+                var f = (Vector512.ShiftLeft(m, 13).AsSingle() * scale).AsUInt32() | Vector512.ShiftLeft(v & signBit, 16);
                 s += f.AsSingle() * Vector512.LoadUnsafe(ref px, (nuint)i);
             }
-            if (special != Vector512<uint>.Zero) return Fallback(row, x);
+            // A magnitude ≥ 0x7C00 has exponent 31: Inf or NaN.
+            if (Vector512.GreaterThanOrEqualAny(maxBits, Vector512.Create(0x7C00u))) return Fallback(row, x);
             s.CopyTo(lanes);
         }
         else if (Vector256.IsHardwareAccelerated)
@@ -70,6 +73,52 @@ public static class F16Dot
         }
         for (int i = full; i < n; i++) lanes[i - full] += HalfConversion.F16ToF32(row[i]) * x[i];
         return FloatDot.Reduce(lanes);
+    }
+
+    /// <summary>
+    /// The same result as <see cref="Dot"/> for rows known to hold no Inf/NaN (checked once per matrix with
+    /// <see cref="AllFinite"/>). Conversion trick: sign-extending the 16 bits to 32 and shifting left by 13 puts the
+    /// sign in bit 31 (with copies in bits 30–28, masked off) and exponent/mantissa in bits 27–13.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static unsafe float DotFinite(ReadOnlySpan<ushort> row, ReadOnlySpan<float> x)
+    {
+        if (row.Length != x.Length) throw new ArgumentException("length mismatch");
+        int n = row.Length, full = n - n % FloatDot.Lanes;
+        if (!Avx512F.IsSupported || full == 0) return Dot(row, x);
+        fixed (ushort* h = row)
+        fixed (float* px = x)
+        {
+            var s = Vector512<float>.Zero;
+            var keep = Vector512.Create(0x8FFFE000u);
+            var scale = Vector512.Create(Pow2To112);
+            for (int i = 0; i < full; i += 16)
+            {
+                var v = Avx512F.ConvertToVector512Int32(Avx.LoadVector256((short*)h + i)).AsUInt32(); // vpmovsxwd
+                var f = (Vector512.ShiftLeft(v, 13) & keep).AsSingle() * scale;
+                s += f * Avx512F.LoadVector512(px + i);
+            }
+            Span<float> lanes = stackalloc float[FloatDot.Lanes];
+            s.CopyTo(lanes);
+            for (int i = full; i < n; i++) lanes[i - full] += HalfConversion.F16ToF32(row[i]) * x[i];
+            return FloatDot.Reduce(lanes);
+        }
+    }
+
+    /// <summary>True when no value is Inf or NaN (exponent bits all ones).</summary>
+    public static bool AllFinite(ReadOnlySpan<ushort> values)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var acc = Vector256<ushort>.Zero;
+            var exp = Vector256.Create((ushort)0x7C00);
+            for (; i <= values.Length - 16; i += 16)
+                acc |= Vector256.Equals(Vector256.Create(values.Slice(i, 16)) & exp, exp);
+            if (acc != Vector256<ushort>.Zero) return false;
+        }
+        for (; i < values.Length; i++) if ((values[i] & 0x7C00) == 0x7C00) return false;
+        return true;
     }
 
     [ThreadStatic] private static float[]? t_row;

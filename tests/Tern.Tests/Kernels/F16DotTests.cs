@@ -31,6 +31,8 @@ public class F16DotTests
             HalfConversion.F16ToF32(row, widened);
             float expected = FloatDot.DotScalar(widened, x);
             Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(F16Dot.Dot(row, x)));
+            Assert.True(F16Dot.AllFinite(row));
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(F16Dot.DotFinite(row, x)));
         }
     }
 
@@ -46,5 +48,6 @@ public class F16DotTests
         var widened = new float[48];
         HalfConversion.F16ToF32(row, widened);
         Assert.Equal(FloatDot.DotScalar(widened, x), F16Dot.Dot(row, x));
+        Assert.False(F16Dot.AllFinite(row));
     }
 }

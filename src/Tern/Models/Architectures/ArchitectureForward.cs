@@ -23,6 +23,13 @@ internal static class Ffn
     /// <summary>gate ← act(gate) · up, element-wise.</summary>
     public static void Apply(FfnActivation act, Span<float> gate, ReadOnlySpan<float> up)
     {
+        long t = Inference.OpProfile.Start();
+        ApplyCore(act, gate, up);
+        Inference.OpProfile.Stop("ffn-activation", t);
+    }
+
+    private static void ApplyCore(FfnActivation act, Span<float> gate, ReadOnlySpan<float> up)
+    {
         if (act == FfnActivation.SquaredRelu)
         {
             int i = 0;
