@@ -190,6 +190,14 @@ public sealed class ForwardState
     internal static void AddScaled(Span<float> o, ReadOnlySpan<float> v, float w)
     {
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vw = Vector512.Create(w);
+            ref float po = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(o);
+            ref float pv = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(v);
+            for (; i <= o.Length - 16; i += 16)
+                (Vector512.LoadUnsafe(ref po, (nuint)i) + vw * Vector512.LoadUnsafe(ref pv, (nuint)i)).StoreUnsafe(ref po, (nuint)i);
+        }
         if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
         {
             var vw = System.Runtime.Intrinsics.Vector256.Create(w);
@@ -233,10 +241,15 @@ public sealed class ForwardState
                 var keys = bt.Cache.Keys(Layer, n);
                 var values = bt.Cache.Values(Layer, n);
                 int kvOffset = h / group * hd;
+                int p4 = n - n % 4;
+                for (int p = 0; p < p4; p += 4)
+                    FloatDot.Dot4(q, keys, p * kvd + kvOffset, (p + 1) * kvd + kvOffset, (p + 2) * kvd + kvOffset, (p + 3) * kvd + kvOffset, scores.Slice(p, 4));
+                for (int p = p4; p < n; p++)
+                    scores[p] = FloatDot.Dot(q, keys.Slice(p * kvd + kvOffset, hd));
                 float max = float.NegativeInfinity;
                 for (int p = 0; p < n; p++)
                 {
-                    float sc = FloatDot.Dot(q, keys.Slice(p * kvd + kvOffset, hd)) * Scale;
+                    float sc = scores[p] * Scale;
                     scores[p] = sc;
                     if (sc > max) max = sc;
                 }

@@ -19,3 +19,23 @@ public class FloatDotTests
         }
     }
 }
+
+public class FloatDot4Tests
+{
+    [Theory]
+    [InlineData(16)]
+    [InlineData(64)]
+    [InlineData(128)]
+    [InlineData(40)]
+    public void EachOfTheFourEqualsDot(int n)
+    {
+        var rng = new Random(n);
+        var q = Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var k = Enumerable.Range(0, n * 9).Select(_ => (float)rng.NextDouble() * 3 - 1.5f).ToArray();
+        var r = new float[4];
+        FloatDot.Dot4(q, k, 0, n * 3, n * 8, n, r);
+        int[] offsets = [0, n * 3, n * 8, n];
+        for (int j = 0; j < 4; j++)
+            Assert.Equal(BitConverter.SingleToInt32Bits(FloatDot.DotScalar(q, k.AsSpan(offsets[j], n))), BitConverter.SingleToInt32Bits(r[j]));
+    }
+}
