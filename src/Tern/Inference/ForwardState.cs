@@ -186,6 +186,39 @@ public sealed class ForwardState
         public void Run(int start, int end) => _w!.ComputeRows(_x!, _y.AsSpan(0, _x!.Count * _w.Out), start, end);
     }
 
+    /// <summary>
+    /// o = Σ_p w[p] · v_p, summed in order of p for every element (v_p = values[p · stride + offset ..]). 64 outputs
+    /// at a time stay in registers across all positions; the per-element order is that of the plain loop.
+    /// </summary>
+    internal static void WeightedSum(ReadOnlySpan<float> w, ReadOnlySpan<float> values, int stride, int offset, Span<float> o)
+    {
+        int hd = o.Length, j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref float pv = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
+            for (; j <= hd - 64; j += 64)
+            {
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int p = 0; p < w.Length; p++)
+                {
+                    var vw = Vector512.Create(w[p]);
+                    nuint at = (nuint)(p * stride + offset + j);
+                    a0 += vw * Vector512.LoadUnsafe(ref pv, at);
+                    a1 += vw * Vector512.LoadUnsafe(ref pv, at + 16);
+                    a2 += vw * Vector512.LoadUnsafe(ref pv, at + 32);
+                    a3 += vw * Vector512.LoadUnsafe(ref pv, at + 48);
+                }
+                a0.CopyTo(o[j..]); a1.CopyTo(o[(j + 16)..]); a2.CopyTo(o[(j + 32)..]); a3.CopyTo(o[(j + 48)..]);
+            }
+        }
+        if (j < hd)
+        {
+            var rest = o[j..];
+            rest.Clear();
+            for (int p = 0; p < w.Length; p++) AddScaled(rest, values.Slice(p * stride + offset + j, hd - j), w[p]);
+        }
+    }
+
     /// <summary>o += w · v element-wise (multiply, then add: each lane is computed alike on every ISA).</summary>
     internal static void AddScaled(Span<float> o, ReadOnlySpan<float> v, float w)
     {
@@ -225,7 +258,8 @@ public sealed class ForwardState
             int hd = c.HeadDim, kvd = c.KvDim, group = c.Heads / c.KvHeads;
             for (int item = start; item < end; item++)
             {
-                int t = item / c.Heads, h = item % c.Heads;
+                // Head-major order: each thread's chunk covers whole heads for every token, so causal work is balanced.
+                int h = item / s.Count, t = item % s.Count;
                 var bt = s._batch[t];
                 int n = bt.Position + 1;
                 var scores = t_scores is { } b && b.Length >= n ? b.AsSpan(0, n) : (t_scores = new float[Math.Max(n, 1024)]).AsSpan(0, n);
@@ -261,14 +295,12 @@ public sealed class ForwardState
                     sum += e;
                 }
                 float inv = 1f / sum;
-                var o = s.Attn.AsSpan(t * c.QDim + h * hd, hd);
-                o.Clear();
                 for (int p = 0; p < n; p++)
                 {
                     float w = scores[p] * inv;
-                    if (f16) w = (float)(Half)w;
-                    AddScaled(o, values.Slice(p * kvd + kvOffset, hd), w);
+                    scores[p] = f16 ? (float)(Half)w : w;
                 }
+                WeightedSum(scores, values, kvd, kvOffset, s.Attn.AsSpan(t * c.QDim + h * hd, hd));
             }
         }
     }
