@@ -60,13 +60,26 @@ public sealed class ForwardState
     // ---- element-wise and per-token operations ----
 
     /// <summary>RMSNorm of each row of <paramref name="src"/> times <paramref name="gain"/>, written into <paramref name="dst"/>: y = (x · 1/sqrt(mean(x²) + eps)) · g.</summary>
-    public void RmsNorm(float[] src, int width, ReadOnlySpan<float> gain, LinearInput dst)
+    public void RmsNorm(float[] src, int width, float[]? gain, LinearInput dst)
     {
         long __t = OpProfile.Start();
         dst.Reset(Count, width);
-        for (int t = 0; t < Count; t++)
-            RmsNormRow(src.AsSpan(t * width, width), gain, dst.Row(t), Config.RmsEps);
+        _rmsNorm.Set(this, src, width, gain!, dst);
+        Pool.For(Count, _rmsNorm);
         OpProfile.Stop("rmsnorm", __t);
+    }
+
+    private readonly RmsNormJob _rmsNorm = new();
+
+    private sealed class RmsNormJob : IParallelBody
+    {
+        private ForwardState _s = null!; private float[] _src = []; private int _width; private float[] _gain = []; private LinearInput _dst = null!;
+        public void Set(ForwardState s, float[] src, int width, float[] gain, LinearInput dst) { _s = s; _src = src; _width = width; _gain = gain; _dst = dst; }
+        public void Run(int start, int end)
+        {
+            for (int t = start; t < end; t++)
+                RmsNormRow(_src.AsSpan(t * _width, _width), _gain, _dst.Row(t), _s.Config.RmsEps);
+        }
     }
 
     public static void RmsNormRow(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> y, float eps)
@@ -81,6 +94,26 @@ public sealed class ForwardState
                 (Vector256.Create(x.Slice(i, 8)) * vs * Vector256.Create(g.Slice(i, 8))).CopyTo(y.Slice(i, 8));
         }
         for (; i < x.Length; i++) y[i] = x[i] * scale * g[i];
+    }
+
+    /// <summary>Gate ← act(Gate) · Up for every token, tokens split across the worker threads.</summary>
+    public void GatedActivation(Models.Architectures.FfnActivation act)
+    {
+        _ffn.State = this; _ffn.Activation = act;
+        Pool.For(Count, _ffn);
+    }
+
+    private readonly FfnJob _ffn = new();
+
+    private sealed class FfnJob : IParallelBody
+    {
+        public ForwardState State = null!;
+        public Models.Architectures.FfnActivation Activation;
+        public void Run(int start, int end)
+        {
+            int ff = State.Config.FfnDim;
+            Models.Architectures.Ffn.Apply(Activation, State.Gate.AsSpan(start * ff, (end - start) * ff), State.Up.AsSpan(start * ff, (end - start) * ff));
+        }
     }
 
     /// <summary>x += y, row by row.</summary>
@@ -154,7 +187,7 @@ public sealed class ForwardState
     {
         if (x.Cols != w.In) throw new InvalidOperationException($"{w.Name}: input width {x.Cols}, expected {w.In}");
         long t = OpProfile.Start();
-        w.Prepare(x);
+        w.Prepare(x, Pool);
         OpProfile.Stop("quantize", t);
         MatMulRows(w, x, y);
     }

@@ -27,7 +27,7 @@ internal sealed class BitLlama2cForward : ArchitectureForward
         BitNorm(s, s.X, c.Dim);
         s.MatMul(w.Gate, s.In, s.Gate);   // w1
         s.MatMul(w.Up, s.In, s.Up);       // w3
-        Ffn.Apply(FfnActivation.Silu, s.Rows(s.Gate, c.FfnDim), s.Rows(s.Up, c.FfnDim));
+        s.GatedActivation(FfnActivation.Silu);
         BitNorm(s, s.Gate, c.FfnDim);
         s.MatMul(w.Down, s.In, s.Tmp);    // w2
         s.Add(s.X, s.Tmp, c.Dim);

@@ -30,7 +30,7 @@ internal sealed class BitNetForward(FfnActivation activation) : ArchitectureForw
         s.RmsNorm(s.X, c.Dim, w.FfnNorm, s.In);
         s.MatMul(w.Gate, s.In, s.Gate);
         s.MatMul(w.Up, s.In, s.Up);
-        Ffn.Apply(Activation, s.Rows(s.Gate, c.FfnDim), s.Rows(s.Up, c.FfnDim));
+        s.GatedActivation(Activation);
         s.RmsNorm(s.Gate, c.FfnDim, w.FfnSubNorm, s.In);    // sub-norm over n_ff before the down projection
         s.MatMul(w.Down, s.In, s.Tmp);
         s.Add(s.X, s.Tmp, c.Dim);

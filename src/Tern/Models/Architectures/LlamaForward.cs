@@ -26,7 +26,7 @@ internal sealed class LlamaForward : ArchitectureForward
         s.RmsNorm(s.X, c.Dim, w.FfnNorm, s.In);
         s.MatMul(w.Gate, s.In, s.Gate);
         s.MatMul(w.Up, s.In, s.Up);
-        Ffn.Apply(FfnActivation.Silu, s.Rows(s.Gate, c.FfnDim), s.Rows(s.Up, c.FfnDim));
+        s.GatedActivation(FfnActivation.Silu);
         s.In.Reset(s.Count, c.FfnDim);
         s.Rows(s.Gate, c.FfnDim).CopyTo(s.In.X);
         s.MatMul(w.Down, s.In, s.Tmp);

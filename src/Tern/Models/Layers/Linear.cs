@@ -19,5 +19,5 @@ public abstract class Linear
     public abstract void ComputeRows(LinearInput x, Span<float> y, int row0, int row1);
 
     /// <summary>Called once per batch before the row ranges run (e.g. to quantize the input).</summary>
-    public virtual void Prepare(LinearInput x) { }
+    public virtual void Prepare(LinearInput x, Threading.WorkerPool? pool = null) { }
 }

@@ -29,18 +29,34 @@ public sealed class LinearInput
     }
 
     /// <summary>The int8 rows and one scale factor per row (quantized now if not yet done with this scheme).</summary>
-    public (ReadOnlyMemory<sbyte> Q, ReadOnlyMemory<float> Factors) Quantized(ActivationScheme scheme)
+    public (ReadOnlyMemory<sbyte> Q, ReadOnlyMemory<float> Factors) Quantized(ActivationScheme scheme, Threading.WorkerPool? pool = null)
     {
         if (!_quantized || _scheme != scheme)
         {
             if (_q.Length < Count * Cols) _q = new sbyte[Count * Cols];
             if (_factors.Length < Count) _factors = new float[Count];
-            for (int t = 0; t < Count; t++)
-                _factors[t] = Quantize(scheme, Row(t), _q.AsSpan(t * Cols, Cols));
+            _job.Input = this; _job.Scheme = scheme;
+            if (pool is null) _job.Run(0, Count);
+            else pool.For(Count, _job);
             _quantized = true;
             _scheme = scheme;
         }
         return (_q.AsMemory(0, Count * Cols), _factors.AsMemory(0, Count));
+    }
+
+    private readonly QuantizeJob _job = new();
+
+    private sealed class QuantizeJob : Threading.IParallelBody
+    {
+        public LinearInput Input = null!;
+        public ActivationScheme Scheme;
+
+        public void Run(int start, int end)
+        {
+            var x = Input;
+            for (int t = start; t < end; t++)
+                x._factors[t] = Quantize(Scheme, x.Row(t), x._q.AsSpan(t * x.Cols, x.Cols));
+        }
     }
 
     public static float Quantize(ActivationScheme scheme, ReadOnlySpan<float> x, Span<sbyte> q)

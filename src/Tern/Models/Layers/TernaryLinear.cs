@@ -23,7 +23,7 @@ public sealed class TernaryLinear : Linear
 
     public override long WeightBytes => Weights.ByteSize;
 
-    public override void Prepare(LinearInput x) => x.Quantized(Scheme);
+    public override void Prepare(LinearInput x, Threading.WorkerPool? pool = null) => x.Quantized(Scheme, pool);
 
     public override void ComputeRows(LinearInput x, Span<float> y, int row0, int row1)
     {
