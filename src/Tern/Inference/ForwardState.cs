@@ -164,12 +164,18 @@ public sealed class ForwardState
         for (int t = 0; t < Count; t++)
         {
             var bt = _batch[t];
-            K.AsSpan(t * kvd, kvd).CopyTo(bt.Cache.Key(layer, bt.Position));
-            V.AsSpan(t * kvd, kvd).CopyTo(bt.Cache.Value(layer, bt.Position));
-            if (bt.Cache.Type == KvCacheType.F16)
+            int hd = Config.HeadDim;
+            for (int h = 0; h < Config.KvHeads; h++)
             {
-                RoundToF16(bt.Cache.Key(layer, bt.Position));
-                RoundToF16(bt.Cache.Value(layer, bt.Position));
+                var k = bt.Cache.Key(layer, h, bt.Position);
+                var v = bt.Cache.Value(layer, h, bt.Position);
+                K.AsSpan(t * kvd + h * hd, hd).CopyTo(k);
+                V.AsSpan(t * kvd + h * hd, hd).CopyTo(v);
+                if (bt.Cache.Type == KvCacheType.F16)
+                {
+                    RoundToF16(k);
+                    RoundToF16(v);
+                }
             }
         }
         OpProfile.Stop("store-kv", __t);
@@ -288,7 +294,7 @@ public sealed class ForwardState
         {
             var s = State;
             var c = s.Config;
-            int hd = c.HeadDim, kvd = c.KvDim, group = c.Heads / c.KvHeads;
+            int hd = c.HeadDim, group = c.Heads / c.KvHeads;
             for (int item = start; item < end; item++)
             {
                 // Head-major order: each thread's chunk covers whole heads for every token, so causal work is balanced.
@@ -305,9 +311,10 @@ public sealed class ForwardState
                     RoundToF16(qh);
                     q = qh;
                 }
-                var keys = bt.Cache.Keys(Layer, n);
-                var values = bt.Cache.Values(Layer, n);
-                int kvOffset = h / group * hd;
+                var keys = bt.Cache.Keys(Layer, h / group, n);
+                var values = bt.Cache.Values(Layer, h / group, n);
+                const int kvOffset = 0;
+                int kvd = hd; // row stride inside one head's contiguous keys
                 int p4 = n - n % 4;
                 for (int p = 0; p < p4; p += 4)
                     FloatDot.Dot4(q, keys, p * kvd + kvOffset, (p + 1) * kvd + kvOffset, (p + 2) * kvd + kvOffset, (p + 3) * kvd + kvOffset, scores.Slice(p, 4));

@@ -3,7 +3,8 @@ using Tern.Models;
 namespace Tern.Inference;
 
 /// <summary>
-/// Keys and values of one sequence, float32, per layer [capacity][kv_heads · head_dim] (RoPE already applied to keys).
+/// Keys and values of one sequence, float32, per layer [kv_heads][capacity][head_dim] (RoPE already applied to keys):
+/// each head's keys are contiguous, so attention streams them instead of striding across heads.
 /// Each sequence (conversation) owns one; the model itself stays read-only and shared.
 /// </summary>
 /// <remarks>
@@ -21,6 +22,8 @@ public sealed class KvCache
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), "context size must be at least 1");
         Capacity = capacity;
         KvDim = config.KvDim;
+        HeadDim = config.HeadDim;
+        KvHeads = config.KvHeads;
         Layers = config.Layers;
         _k = new float[Layers][];
         _v = new float[Layers][];
@@ -34,14 +37,17 @@ public sealed class KvCache
     public KvCacheType Type { get; }
     public int Capacity { get; }
     public int KvDim { get; }
+    public int HeadDim { get; }
+    public int KvHeads { get; }
     public int Layers { get; }
     public long Bytes => 2L * Layers * Capacity * KvDim * sizeof(float);
 
-    public Span<float> Key(int layer, int position) => _k[layer].AsSpan(position * KvDim, KvDim);
-    public Span<float> Value(int layer, int position) => _v[layer].AsSpan(position * KvDim, KvDim);
-    /// <summary>Keys of positions [0, count) of one layer, [count][KvDim].</summary>
-    public ReadOnlySpan<float> Keys(int layer, int count) => _k[layer].AsSpan(0, count * KvDim);
-    public ReadOnlySpan<float> Values(int layer, int count) => _v[layer].AsSpan(0, count * KvDim);
+    /// <summary>Key of one head at one position, [head_dim].</summary>
+    public Span<float> Key(int layer, int kvHead, int position) => _k[layer].AsSpan((kvHead * Capacity + position) * HeadDim, HeadDim);
+    public Span<float> Value(int layer, int kvHead, int position) => _v[layer].AsSpan((kvHead * Capacity + position) * HeadDim, HeadDim);
+    /// <summary>Keys of one head at positions [0, count), [count][head_dim], contiguous.</summary>
+    public ReadOnlySpan<float> Keys(int layer, int kvHead, int count) => _k[layer].AsSpan(kvHead * Capacity * HeadDim, count * HeadDim);
+    public ReadOnlySpan<float> Values(int layer, int kvHead, int count) => _v[layer].AsSpan(kvHead * Capacity * HeadDim, count * HeadDim);
 }
 
 public enum KvCacheType
