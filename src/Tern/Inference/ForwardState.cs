@@ -181,7 +181,7 @@ public sealed class ForwardState
         OpProfile.Stop("store-kv", __t);
     }
 
-    private static void RoundToF16(Span<float> x)
+    internal static void RoundToF16(Span<float> x)
     {
         for (int i = 0; i < x.Length; i++) x[i] = (float)(Half)x[i];
     }
@@ -214,7 +214,7 @@ public sealed class ForwardState
         long __t = OpProfile.Start();
         _attention.Layer = layer;
         _attention.Scale = scale;
-        Pool.For(Count * Config.Heads, _attention);
+        Pool.For(Count * Config.KvHeads, _attention);
         OpProfile.Stop("attention", __t);
     }
 
@@ -282,66 +282,4 @@ public sealed class ForwardState
         for (; i < o.Length; i++) o[i] += w * v[i];
     }
 
-    private sealed class AttentionJob : IParallelBody
-    {
-        [ThreadStatic] private static float[]? t_scores;
-        [ThreadStatic] private static float[]? t_q;
-        public ForwardState State = null!;
-        public int Layer;
-        public float Scale;
-
-        public void Run(int start, int end)
-        {
-            var s = State;
-            var c = s.Config;
-            int hd = c.HeadDim, group = c.Heads / c.KvHeads;
-            for (int item = start; item < end; item++)
-            {
-                // Head-major order: each thread's chunk covers whole heads for every token, so causal work is balanced.
-                int h = item / s.Count, t = item % s.Count;
-                var bt = s._batch[t];
-                int n = bt.Position + 1;
-                var scores = t_scores is { } b && b.Length >= n ? b.AsSpan(0, n) : (t_scores = new float[Math.Max(n, 1024)]).AsSpan(0, n);
-                Span<float> q = s.Q.AsSpan(t * c.QDim + h * hd, hd);
-                bool f16 = bt.Cache.Type == KvCacheType.F16;
-                if (f16)
-                {
-                    var qh = (t_q is { } tq && tq.Length >= hd ? tq : (t_q = new float[hd])).AsSpan(0, hd);
-                    q.CopyTo(qh);
-                    RoundToF16(qh);
-                    q = qh;
-                }
-                var keys = bt.Cache.Keys(Layer, h / group, n);
-                var values = bt.Cache.Values(Layer, h / group, n);
-                const int kvOffset = 0;
-                int kvd = hd; // row stride inside one head's contiguous keys
-                int p4 = n - n % 4;
-                for (int p = 0; p < p4; p += 4)
-                    FloatDot.Dot4(q, keys, p * kvd + kvOffset, (p + 1) * kvd + kvOffset, (p + 2) * kvd + kvOffset, (p + 3) * kvd + kvOffset, scores.Slice(p, 4));
-                for (int p = p4; p < n; p++)
-                    scores[p] = FloatDot.Dot(q, keys.Slice(p * kvd + kvOffset, hd));
-                float max = float.NegativeInfinity;
-                for (int p = 0; p < n; p++)
-                {
-                    float sc = scores[p] * Scale;
-                    scores[p] = sc;
-                    if (sc > max) max = sc;
-                }
-                float sum = 0;
-                for (int p = 0; p < n; p++)
-                {
-                    float e = MathF.Exp(scores[p] - max);
-                    scores[p] = e;
-                    sum += e;
-                }
-                float inv = 1f / sum;
-                for (int p = 0; p < n; p++)
-                {
-                    float w = scores[p] * inv;
-                    scores[p] = f16 ? (float)(Half)w : w;
-                }
-                WeightedSum(scores, values, kvd, kvOffset, s.Attn.AsSpan(t * c.QDim + h * hd, hd));
-            }
-        }
-    }
 }

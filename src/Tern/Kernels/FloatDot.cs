@@ -92,6 +92,34 @@ public static class FloatDot
         result[0] = Fold(s0); result[1] = Fold(s1); result[2] = Fold(s2); result[3] = Fold(s3);
     }
 
+    /// <summary>
+    /// Dot products of four queries (rows of <paramref name="q4"/>, each <paramref name="k"/>.Length long) with one
+    /// key, each exactly <see cref="Dot"/>: the key is loaded once for all four (grouped-query attention).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotQueries4(ReadOnlySpan<float> q4, ReadOnlySpan<float> k, Span<float> result)
+    {
+        int n = k.Length;
+        if (!Vector512.IsHardwareAccelerated || n % Lanes != 0)
+        {
+            for (int j = 0; j < 4; j++) result[j] = Dot(q4.Slice(j * n, n), k);
+            return;
+        }
+        _ = q4.Slice(0, 4 * n);
+        ref float pq = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(q4);
+        ref float pk = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(k);
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (int i = 0; i < n; i += 16)
+        {
+            var vk = Vector512.LoadUnsafe(ref pk, (nuint)i);
+            s0 += Vector512.LoadUnsafe(ref pq, (nuint)i) * vk;
+            s1 += Vector512.LoadUnsafe(ref pq, (nuint)(n + i)) * vk;
+            s2 += Vector512.LoadUnsafe(ref pq, (nuint)(2 * n + i)) * vk;
+            s3 += Vector512.LoadUnsafe(ref pq, (nuint)(3 * n + i)) * vk;
+        }
+        result[0] = Fold(s0); result[1] = Fold(s1); result[2] = Fold(s2); result[3] = Fold(s3);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Fold(Vector512<float> s)
     {

@@ -69,9 +69,11 @@ public sealed class WorkerPool : IDisposable
             return;
         }
         _body = body; _count = count; _workers = workers; _granule = granule; _error = null;
-        Volatile.Write(ref _pending, workers - 1);
+        // Every pool thread acknowledges every generation, even with no chunk to run: otherwise a thread that is late
+        // to notice one generation could read the next one's parameters and run a chunk twice.
+        Volatile.Write(ref _pending, _threads.Length);
         Interlocked.Increment(ref _generation); // publishes the fields above (full fence)
-        for (int i = 0; i < workers - 1; i++)
+        for (int i = 0; i < _threads.Length; i++)
             if (Interlocked.Exchange(ref _sleeping[i], 0) == 1) _wake[i].Release();
         var (s, e) = Chunk(count, 0, workers, granule);
         try { body.Run(s, e); }
@@ -91,7 +93,7 @@ public sealed class WorkerPool : IDisposable
 
     private void WorkerLoop(int index)
     {
-        int seen = Volatile.Read(ref _generation);
+        int seen = 0; // not the current value: a thread that starts late must still run the generations already published
         while (true)
         {
             int spins = 0;
@@ -111,11 +113,13 @@ public sealed class WorkerPool : IDisposable
             }
             seen = Volatile.Read(ref _generation);
             if (_disposed) return;
-            if (index >= _workers) continue;
             try
             {
-                var (s, e) = Chunk(_count, index, _workers, _granule);
-                _body!.Run(s, e);
+                if (index < _workers)
+                {
+                    var (s, e) = Chunk(_count, index, _workers, _granule);
+                    _body!.Run(s, e);
+                }
             }
             catch (Exception ex) { Interlocked.CompareExchange(ref _error, ex, null); }
             finally

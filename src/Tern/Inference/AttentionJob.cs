@@ -1,0 +1,136 @@
+using System.Runtime.Intrinsics;
+using Tern.Kernels;
+using Tern.Threading;
+
+namespace Tern.Inference;
+
+/// <summary>
+/// Causal attention of a batch over each token's own KV cache. One work item is one (KV head, token): the query
+/// heads that share that KV head (grouped-query attention) are processed together, so each key and value row is
+/// loaded once for all of them. Per query head the arithmetic is fixed — canonical 16-lane dot products in order of
+/// position, softmax in order, weighted sum in order of position — so results do not depend on batching or threads.
+/// </summary>
+internal sealed class AttentionJob : IParallelBody
+{
+    [ThreadStatic] private static float[]? t_scores;
+    [ThreadStatic] private static float[]? t_q;
+    public ForwardState State = null!;
+    public int Layer;
+    public float Scale;
+
+    public void Run(int start, int end)
+    {
+        var s = State;
+        var c = s.Config;
+        int hd = c.HeadDim, group = c.Heads / c.KvHeads;
+        for (int item = start; item < end; item++)
+        {
+            // KV-head-major order: each thread's chunk covers whole heads for every token, so causal work is balanced.
+            int kvh = item / s.Count, t = item % s.Count;
+            var bt = s.Batch[t];
+            int n = bt.Position + 1;
+            var scores = Buffer(ref t_scores, group * n);
+            var q = Buffer(ref t_q, group * hd);
+            s.Q.AsSpan(t * c.QDim + kvh * group * hd, group * hd).CopyTo(q);
+            bool f16 = bt.Cache.Type == KvCacheType.F16;
+            if (f16) ForwardState.RoundToF16(q);
+            var keys = bt.Cache.Keys(Layer, kvh, n);
+            var values = bt.Cache.Values(Layer, kvh, n);
+
+            // Scores [group][n].
+            if (group == 4)
+            {
+                Span<float> four = stackalloc float[4];
+                for (int p = 0; p < n; p++)
+                {
+                    FloatDot.DotQueries4(q, keys.Slice(p * hd, hd), four);
+                    for (int j = 0; j < 4; j++) scores[j * n + p] = four[j];
+                }
+            }
+            else
+            {
+                for (int j = 0; j < group; j++)
+                {
+                    var qj = q.Slice(j * hd, hd);
+                    for (int p = 0; p < n; p++) scores[j * n + p] = FloatDot.Dot(qj, keys.Slice(p * hd, hd));
+                }
+            }
+            for (int j = 0; j < group; j++) Softmax(scores.Slice(j * n, n), Scale, f16);
+
+            var o = s.Attn.AsSpan(t * c.QDim + kvh * group * hd, group * hd);
+            if (group == 4 && Vector512.IsHardwareAccelerated && hd % 64 == 0) WeightedSum4(scores, n, values, hd, o);
+            else
+                for (int j = 0; j < group; j++)
+                    ForwardState.WeightedSum(scores.Slice(j * n, n), values, hd, 0, o.Slice(j * hd, hd));
+        }
+    }
+
+    private static Span<float> Buffer(ref float[]? buffer, int length) =>
+        (buffer is { } b && b.Length >= length ? b : (buffer = new float[Math.Max(length, 4096)])).AsSpan(0, length);
+
+    /// <summary>Scaled softmax in place (in order of position); probabilities rounded to F16 for F16-cache numerics.</summary>
+    private static void Softmax(Span<float> x, float scale, bool f16)
+    {
+        float max = float.NegativeInfinity;
+        for (int p = 0; p < x.Length; p++)
+        {
+            float sc = x[p] * scale;
+            x[p] = sc;
+            if (sc > max) max = sc;
+        }
+        float sum = 0;
+        for (int p = 0; p < x.Length; p++)
+        {
+            float e = MathF.Exp(x[p] - max);
+            x[p] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int p = 0; p < x.Length; p++)
+        {
+            float w = x[p] * inv;
+            x[p] = f16 ? (float)(Half)w : w;
+        }
+    }
+
+    /// <summary>
+    /// o_j = Σ_p w[j][p] · v_p for the four heads j of a group, 64 outputs at a time (16 accumulators), each element
+    /// summed in order of p exactly as <see cref="ForwardState.WeightedSum"/> does; v_p is loaded once for all four.
+    /// </summary>
+    private static void WeightedSum4(ReadOnlySpan<float> w, int n, ReadOnlySpan<float> values, int hd, Span<float> o)
+    {
+        ref float pv = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
+        for (int c = 0; c < hd; c += 64)
+        {
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+            for (int p = 0; p < n; p++)
+            {
+                nuint at = (nuint)(p * hd + c);
+                var v0 = Vector512.LoadUnsafe(ref pv, at);
+                var v1 = Vector512.LoadUnsafe(ref pv, at + 16);
+                var v2 = Vector512.LoadUnsafe(ref pv, at + 32);
+                var v3 = Vector512.LoadUnsafe(ref pv, at + 48);
+                var w0 = Vector512.Create(w[p]);
+                var w1 = Vector512.Create(w[n + p]);
+                var w2 = Vector512.Create(w[2 * n + p]);
+                var w3 = Vector512.Create(w[3 * n + p]);
+                a00 += w0 * v0; a01 += w0 * v1; a02 += w0 * v2; a03 += w0 * v3;
+                a10 += w1 * v0; a11 += w1 * v1; a12 += w1 * v2; a13 += w1 * v3;
+                a20 += w2 * v0; a21 += w2 * v1; a22 += w2 * v2; a23 += w2 * v3;
+                a30 += w3 * v0; a31 += w3 * v1; a32 += w3 * v2; a33 += w3 * v3;
+            }
+            Store(o.Slice(c, 64), a00, a01, a02, a03);
+            Store(o.Slice(hd + c, 64), a10, a11, a12, a13);
+            Store(o.Slice(2 * hd + c, 64), a20, a21, a22, a23);
+            Store(o.Slice(3 * hd + c, 64), a30, a31, a32, a33);
+        }
+    }
+
+    private static void Store(Span<float> o, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        a.CopyTo(o); b.CopyTo(o[16..]); c.CopyTo(o[32..]); d.CopyTo(o[48..]);
+    }
+}
