@@ -133,6 +133,15 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
 
     // ---------------------------------------------------------------- mat-mat
 
+    /// <summary>
+    /// Activations per token block, bytes: the block (n_b · k) stays in L2 while every panel of the row range runs over
+    /// it; without blocking, n = 512 × k = 6912 (3.5 MB) streamed from L3 once per 24-row panel.
+    /// </summary>
+    private const int TokenBlockBytes = 512 * 1024;
+
+    // AggressiveOptimization: a prompt runs each projection only a few dozen times, so tiered compilation would leave
+    // this driver (and the inlined Store) at tier 0 for much of the first prompt.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
     {
         int k = w.Cols;
@@ -142,31 +151,39 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
         var sumq = (int*)KernelScratch.Activations((long)n * sizeof(int));
         for (int t = 0; t < n; t++) sumq[t] = TernaryCodes.Sum(q + (long)t * k, k);
         int* f = stackalloc int[16];
-        for (int p0 = row0; p0 < row1; p0 += panelRows)
+        // Token blocks of equal size, a multiple of the tile's tokens (the last one takes the remainder).
+        int blocks = (int)Math.Max(1, ((long)n * k + TokenBlockBytes - 1) / TokenBlockBytes);
+        int blockTokens = ((n + blocks - 1) / blocks + tileTokens - 1) / tileTokens * tileTokens;
+        for (int b0 = 0; b0 < n; b0 += blockTokens)
         {
-            int pr = Math.Min(panelRows, row1 - p0), padded = (pr + tileRows - 1) / tileRows * tileRows;
-            for (int i = 0; i < pr; i++) TernaryCodes.UnpackRow(w, p0 + i, codes + (long)i * k);
-            new Span<byte>(codes + (long)pr * k, (padded - pr) * k).Clear(); // code 0 rows: computed, never stored
-            int* d = dots + (p0 - row0);
-            int t0 = 0;
-            for (; t0 + tileTokens <= n; t0 += tileTokens)
-                for (int i = 0; i < padded; i += tileRows)
-                {
-                    if (WideTiles) Tile4x4(codes + (long)i * k, q + (long)t0 * k, k, f);
-                    else Tile2x6(codes + (long)i * k, q + (long)t0 * k, k, f);
-                    Store(f, tileRows, tileTokens, d + i, stride, t0, Math.Min(tileRows, pr - i), sumq);
-                }
-            for (; t0 < n; t0++)
-                for (int i = 0; i < padded; i += tileRows)
-                {
-                    if (WideTiles) Tile4x1(codes + (long)i * k, q + (long)t0 * k, k, f);
-                    else Tile2x1(codes + (long)i * k, q + (long)t0 * k, k, f);
-                    Store(f, tileRows, 1, d + i, stride, t0, Math.Min(tileRows, pr - i), sumq);
-                }
+            int b1 = Math.Min(n, b0 + blockTokens);
+            for (int p0 = row0; p0 < row1; p0 += panelRows)
+            {
+                int pr = Math.Min(panelRows, row1 - p0), padded = (pr + tileRows - 1) / tileRows * tileRows;
+                for (int i = 0; i < pr; i++) TernaryCodes.UnpackRow(w, p0 + i, codes + (long)i * k);
+                new Span<byte>(codes + (long)pr * k, (padded - pr) * k).Clear(); // code 0 rows: computed, never stored
+                int* d = dots + (p0 - row0);
+                int t0 = b0;
+                for (; t0 + tileTokens <= b1; t0 += tileTokens)
+                    for (int i = 0; i < padded; i += tileRows)
+                    {
+                        if (WideTiles) Tile4x4(codes + (long)i * k, q + (long)t0 * k, k, f);
+                        else Tile2x6(codes + (long)i * k, q + (long)t0 * k, k, f);
+                        Store(f, tileRows, tileTokens, d + i, stride, t0, Math.Min(tileRows, pr - i), sumq);
+                    }
+                for (; t0 < b1; t0++)
+                    for (int i = 0; i < padded; i += tileRows)
+                    {
+                        if (WideTiles) Tile4x1(codes + (long)i * k, q + (long)t0 * k, k, f);
+                        else Tile2x1(codes + (long)i * k, q + (long)t0 * k, k, f);
+                        Store(f, tileRows, 1, d + i, stride, t0, Math.Min(tileRows, pr - i), sumq);
+                    }
+            }
         }
     }
 
     /// <summary>dots[(t0 + t)·stride + r] = f[tileRows·t + r] − Σq[t0 + t] for the tile's valid rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(int* f, int tileRows, int tokens, int* d, int stride, int t0, int rows, int* sumq)
     {
         for (int t = 0; t < tokens; t++)
