@@ -146,7 +146,6 @@ internal sealed class StopStringFilter(IReadOnlyList<string> stops)
                 if (_pending.AsSpan(_pending.Length - len).SequenceEqual(s.AsSpan(0, len))) { keep = len; break; }
         string emit = _pending[..^keep];
         _pending = _pending[^keep..];
-        if (keep == 0) _pending = "";
         return (emit, false);
     }
 }
