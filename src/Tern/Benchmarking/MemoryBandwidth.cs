@@ -20,7 +20,7 @@ public static unsafe class MemoryBandwidth
         {
             new Span<byte>(data, (int)Math.Min(int.MaxValue, bytes)).Fill(1);
             if (bytes > int.MaxValue) new Span<byte>((byte*)data + int.MaxValue, (int)(bytes - int.MaxValue)).Fill(1);
-            var body = new SumBody { Data = data, Count = count, Partial = new float[pool.ThreadCount * 16] };
+            var body = new SumBody { Data = data, Count = count, Workers = pool.ThreadCount, Partial = new float[pool.ThreadCount * 16] };
             double best = 0;
             for (int r = 0; r < repeats + 1; r++)
             {
@@ -41,14 +41,14 @@ public static unsafe class MemoryBandwidth
     {
         public float* Data;
         public long Count;
-        public float[] Partial = [];
+        public int Workers;
+        public float[] Partial = []; // one slot per worker, 64 bytes apart (no false sharing)
 
         public void Run(int start, int end)
         {
             for (int w = start; w < end; w++)
             {
-                int workers = Partial.Length / 16;
-                long chunk = Count / workers / Vector<float>.Count * Vector<float>.Count;
+                long chunk = Count / Workers / Vector<float>.Count * Vector<float>.Count;
                 float* p = Data + w * chunk;
                 var a0 = Vector<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
                 int vc = Vector<float>.Count;

@@ -36,17 +36,7 @@ public sealed class Evaluator : IDisposable
     public ReadOnlySpan<float> Forward(ReadOnlySpan<BatchToken> batch)
     {
         var c = Model.Config;
-        int wanted = 0;
-        foreach (var bt in batch)
-        {
-            if ((uint)bt.Token >= (uint)c.VocabSize)
-                throw new ArgumentOutOfRangeException(nameof(batch), $"token id {bt.Token} is outside the vocabulary (0..{c.VocabSize - 1})");
-            if (bt.Cache.Layers != c.Layers || bt.Cache.KvDim != c.KvDim)
-                throw new ArgumentException("KV cache was made for another model");
-            if ((uint)bt.Position >= (uint)bt.Cache.Capacity)
-                throw new ContextFullException(bt.Position, bt.Cache.Capacity);
-            if (bt.WantLogits) wanted++;
-        }
+        int wanted = Validate(batch);
         if (batch.IsEmpty) return [];
         var s = _state;
         RunLayers(batch);
@@ -63,6 +53,24 @@ public sealed class Evaluator : IDisposable
             s.MatMulRows(Model.Output, s.In, _logits);
         }
         return _logits.AsSpan(0, wanted * c.VocabSize);
+    }
+
+    /// <summary>Checks every token, position and cache of a batch; returns how many tokens want logits.</summary>
+    private int Validate(ReadOnlySpan<BatchToken> batch)
+    {
+        var c = Model.Config;
+        int wanted = 0;
+        foreach (var bt in batch)
+        {
+            if ((uint)bt.Token >= (uint)c.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(batch), $"token id {bt.Token} is outside the vocabulary (0..{c.VocabSize - 1})");
+            if (bt.Cache.Layers != c.Layers || bt.Cache.KvDim != c.KvDim)
+                throw new ArgumentException("KV cache was made for another model");
+            if ((uint)bt.Position >= (uint)bt.Cache.Capacity)
+                throw new ContextFullException(bt.Position, bt.Cache.Capacity);
+            if (bt.WantLogits) wanted++;
+        }
+        return wanted;
     }
 
     private void RunLayers(ReadOnlySpan<BatchToken> batch)
@@ -99,8 +107,7 @@ public sealed class Evaluator : IDisposable
         if (seq.Length + 1 > seq.Cache.Capacity) throw new ContextFullException(seq.Length + 1, seq.Cache.Capacity);
         var c = Model.Config;
         _single[0] = new BatchToken(token, seq.Length, seq.Cache, true);
-        if ((uint)token >= (uint)c.VocabSize)
-            throw new ArgumentOutOfRangeException(nameof(token), $"token id {token} is outside the vocabulary (0..{c.VocabSize - 1})");
+        Validate(_single);
         RunLayers(_single);
         var x = _state.In;
         x.Reset(1, c.Dim);
