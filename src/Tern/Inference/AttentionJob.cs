@@ -55,7 +55,7 @@ internal sealed class AttentionJob : IParallelBody
                     for (int p = 0; p < n; p++) scores[j * n + p] = FloatDot.Dot(qj, keys.Slice(p * hd, hd));
                 }
             }
-            for (int j = 0; j < group; j++) Softmax(scores.Slice(j * n, n), Scale, f16);
+            for (int j = 0; j < group; j++) Softmax.Apply(scores.Slice(j * n, n), Scale, f16);
 
             var o = s.Attn.AsSpan(t * c.QDim + kvh * group * hd, group * hd);
             if (group == 4 && Vector512.IsHardwareAccelerated && hd % 64 == 0) WeightedSum4(scores, n, values, hd, o);
@@ -67,31 +67,6 @@ internal sealed class AttentionJob : IParallelBody
 
     private static Span<float> Buffer(ref float[]? buffer, int length) =>
         (buffer is { } b && b.Length >= length ? b : (buffer = new float[Math.Max(length, 4096)])).AsSpan(0, length);
-
-    /// <summary>Scaled softmax in place (in order of position); probabilities rounded to F16 for F16-cache numerics.</summary>
-    private static void Softmax(Span<float> x, float scale, bool f16)
-    {
-        float max = float.NegativeInfinity;
-        for (int p = 0; p < x.Length; p++)
-        {
-            float sc = x[p] * scale;
-            x[p] = sc;
-            if (sc > max) max = sc;
-        }
-        float sum = 0;
-        for (int p = 0; p < x.Length; p++)
-        {
-            float e = MathF.Exp(x[p] - max);
-            x[p] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        for (int p = 0; p < x.Length; p++)
-        {
-            float w = x[p] * inv;
-            x[p] = f16 ? (float)(Half)w : w;
-        }
-    }
 
     /// <summary>
     /// o_j = Σ_p w[j][p] · v_p for the four heads j of a group, 64 outputs at a time (16 accumulators), each element

@@ -1,0 +1,157 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Tern.Kernels;
+
+/// <summary>
+/// Scaled softmax in place, x ← e^(s·x − max) / Σ, with one fixed order of float operations on every width: the
+/// maximum is order-free; e^ is <see cref="FloatExp"/>; the sum adds element p to lane p mod 16 of 16 running sums
+/// and folds them with <see cref="FloatDot.Reduce"/> (as <see cref="FloatDot"/> does); the division is a multiply by
+/// 1/Σ. The vector paths and the scalar reference therefore agree bit for bit.
+/// </summary>
+public static class Softmax
+{
+    /// <summary>Softmax of s·x; with <paramref name="roundToHalf"/> the probabilities are rounded to F16 (F16-cache numerics).</summary>
+    public static void Apply(Span<float> x, float scale, bool roundToHalf = false)
+    {
+        if (Vector512.IsHardwareAccelerated) Apply512(x, scale, roundToHalf);
+        else if (Vector256.IsHardwareAccelerated) Apply256(x, scale, roundToHalf);
+        else Scalar(x, scale, roundToHalf);
+    }
+
+    /// <summary>The reference: the same operations, one element at a time.</summary>
+    public static void Scalar(Span<float> x, float scale, bool roundToHalf)
+    {
+        float max = float.NegativeInfinity;
+        for (int p = 0; p < x.Length; p++)
+        {
+            float sc = x[p] * scale;
+            x[p] = sc;
+            max = sc > max ? sc : max;
+        }
+        Span<float> lanes = stackalloc float[FloatDot.Lanes];
+        lanes.Clear();
+        for (int p = 0; p < x.Length; p++)
+        {
+            float e = FloatExp.Exp(x[p] - max);
+            x[p] = e;
+            lanes[p % FloatDot.Lanes] += e;
+        }
+        float inv = 1f / FloatDot.Reduce(lanes);
+        for (int p = 0; p < x.Length; p++)
+        {
+            float w = x[p] * inv;
+            x[p] = roundToHalf ? (float)(Half)w : w;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Apply512(Span<float> x, float scale, bool roundToHalf)
+    {
+        int n = x.Length, full = n - n % 16;
+        ref float px = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        var vs = Vector512.Create(scale);
+        var vmax = Vector512.Create(float.NegativeInfinity);
+        for (int p = 0; p < full; p += 16)
+        {
+            var sc = Vector512.LoadUnsafe(ref px, (nuint)p) * vs;
+            sc.StoreUnsafe(ref px, (nuint)p);
+            vmax = Vector512.ConditionalSelect(Vector512.GreaterThan(sc, vmax), sc, vmax);
+        }
+        float max = MaxOf(vmax);
+        for (int p = full; p < n; p++)
+        {
+            float sc = x[p] * scale;
+            x[p] = sc;
+            max = sc > max ? sc : max;
+        }
+        var m = Vector512.Create(max);
+        var sum = Vector512<float>.Zero;
+        for (int p = 0; p < full; p += 16)
+        {
+            var e = FloatExp.Exp(Vector512.LoadUnsafe(ref px, (nuint)p) - m);
+            e.StoreUnsafe(ref px, (nuint)p);
+            sum += e;
+        }
+        float inv = 1f / Tail(sum.GetLower(), sum.GetUpper(), x, full, max);
+        Normalize(x, inv, roundToHalf);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Apply256(Span<float> x, float scale, bool roundToHalf)
+    {
+        int n = x.Length, full = n - n % 16;
+        ref float px = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        var vs = Vector256.Create(scale);
+        var vmax = Vector256.Create(float.NegativeInfinity);
+        for (int p = 0; p < full; p += 8)
+        {
+            var sc = Vector256.LoadUnsafe(ref px, (nuint)p) * vs;
+            sc.StoreUnsafe(ref px, (nuint)p);
+            vmax = Vector256.ConditionalSelect(Vector256.GreaterThan(sc, vmax), sc, vmax);
+        }
+        Span<float> lanes = stackalloc float[8];
+        vmax.CopyTo(lanes);
+        float max = float.NegativeInfinity;
+        foreach (float v in lanes) max = v > max ? v : max;
+        for (int p = full; p < n; p++)
+        {
+            float sc = x[p] * scale;
+            x[p] = sc;
+            max = sc > max ? sc : max;
+        }
+        var mv = Vector256.Create(max);
+        Vector256<float> s0 = default, s1 = default; // lanes 0–7 and 8–15 of the 16 running sums
+        for (int p = 0; p < full; p += 16)
+        {
+            var e0 = FloatExp.Exp(Vector256.LoadUnsafe(ref px, (nuint)p) - mv);
+            var e1 = FloatExp.Exp(Vector256.LoadUnsafe(ref px, (nuint)p + 8) - mv);
+            e0.StoreUnsafe(ref px, (nuint)p);
+            e1.StoreUnsafe(ref px, (nuint)p + 8);
+            s0 += e0;
+            s1 += e1;
+        }
+        float inv = 1f / Tail(s0, s1, x, full, max);
+        Normalize(x, inv, roundToHalf);
+    }
+
+    private static float MaxOf(Vector512<float> v)
+    {
+        Span<float> lanes = stackalloc float[16];
+        v.CopyTo(lanes);
+        float max = float.NegativeInfinity;
+        foreach (float l in lanes) max = l > max ? l : max;
+        return max;
+    }
+
+    /// <summary>Adds e^ of the last n mod 16 elements to their lanes (writing them back) and folds the 16 sums.</summary>
+    private static float Tail(Vector256<float> lo, Vector256<float> hi, Span<float> x, int full, float max)
+    {
+        Span<float> lanes = stackalloc float[FloatDot.Lanes];
+        lo.CopyTo(lanes);
+        hi.CopyTo(lanes[8..]);
+        for (int p = full; p < x.Length; p++)
+        {
+            float e = FloatExp.Exp(x[p] - max);
+            x[p] = e;
+            lanes[p - full] += e;
+        }
+        return FloatDot.Reduce(lanes);
+    }
+
+    private static void Normalize(Span<float> x, float inv, bool roundToHalf)
+    {
+        int p = 0;
+        if (!roundToHalf)
+        {
+            var vi = Vector256.Create(inv);
+            ref float px = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            for (; p <= x.Length - 8; p += 8) (Vector256.LoadUnsafe(ref px, (nuint)p) * vi).StoreUnsafe(ref px, (nuint)p);
+        }
+        for (; p < x.Length; p++)
+        {
+            float w = x[p] * inv;
+            x[p] = roundToHalf ? (float)(Half)w : w;
+        }
+    }
+}
