@@ -37,11 +37,16 @@ internal sealed class AttentionJob : IParallelBody
             var keys = bt.Cache.Keys(Layer, kvh, n);
             var values = bt.Cache.Values(Layer, kvh, n);
 
-            // Scores [group][n].
+            // Scores [group][n]: blocks of 16 keys per query (the key block stays in L1 across the group), then the rest.
+            int p0 = 0;
+            if (FloatDot.KeyBlocksSupported(hd))
+                for (; p0 + FloatDot.KeyBlock <= n; p0 += FloatDot.KeyBlock)
+                    for (int j = 0; j < group; j++)
+                        FloatDot.DotKeys16(q.Slice(j * hd, hd), keys.Slice(p0 * hd, FloatDot.KeyBlock * hd), scores.Slice(j * n + p0, FloatDot.KeyBlock));
             if (group == 4)
             {
                 Span<float> four = stackalloc float[4];
-                for (int p = 0; p < n; p++)
+                for (int p = p0; p < n; p++)
                 {
                     FloatDot.DotQueries4(q, keys.Slice(p * hd, hd), four);
                     for (int j = 0; j < 4; j++) scores[j * n + p] = four[j];
@@ -52,7 +57,7 @@ internal sealed class AttentionJob : IParallelBody
                 for (int j = 0; j < group; j++)
                 {
                     var qj = q.Slice(j * hd, hd);
-                    for (int p = 0; p < n; p++) scores[j * n + p] = FloatDot.Dot(qj, keys.Slice(p * hd, hd));
+                    for (int p = p0; p < n; p++) scores[j * n + p] = FloatDot.Dot(qj, keys.Slice(p * hd, hd));
                 }
             }
             for (int j = 0; j < group; j++) Softmax.Apply(scores.Slice(j * n, n), Scale, f16);

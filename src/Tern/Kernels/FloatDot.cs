@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Tern.Kernels;
 
@@ -119,6 +120,72 @@ public static class FloatDot
         }
         result[0] = Fold(s0); result[1] = Fold(s1); result[2] = Fold(s2); result[3] = Fold(s3);
     }
+
+    /// <summary>Keys per <see cref="DotKeys16"/> call.</summary>
+    public const int KeyBlock = 16;
+
+    /// <summary>True when <see cref="DotKeys16"/> runs vectorized for rows of <paramref name="length"/> floats.</summary>
+    public static bool KeyBlocksSupported(int length) => Avx512F.IsSupported && length % Lanes == 0;
+
+    /// <summary>
+    /// result[i] = <see cref="Dot"/>(q, key i) for 16 consecutive keys (rows of q.Length floats): 16 accumulation
+    /// chains share each load of q, and the 16 folds run together — each stage of the fold tree pairs two vectors'
+    /// halves with one shuffle each, so a stage adds exactly the lanes <see cref="Reduce"/> adds, for 16 keys at once.
+    /// Needs <see cref="KeyBlocksSupported"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotKeys16(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, Span<float> result)
+    {
+        int n = q.Length;
+        if (!KeyBlocksSupported(n)) throw new NotSupportedException("DotKeys16 needs AVX-512 and a multiple of 16 floats");
+        _ = keys.Slice(0, KeyBlock * n);
+        _ = result.Slice(0, KeyBlock);
+        ref float pq = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(q);
+        ref float pk = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(keys);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
+        for (int i = 0; i < n; i += 16)
+        {
+            var vq = Vector512.LoadUnsafe(ref pq, (nuint)i);
+            nuint at = (nuint)i;
+            nuint row = (nuint)n;
+            a0 += vq * Vector512.LoadUnsafe(ref pk, at);
+            a1 += vq * Vector512.LoadUnsafe(ref pk, at + row);
+            a2 += vq * Vector512.LoadUnsafe(ref pk, at + 2 * row);
+            a3 += vq * Vector512.LoadUnsafe(ref pk, at + 3 * row);
+            a4 += vq * Vector512.LoadUnsafe(ref pk, at + 4 * row);
+            a5 += vq * Vector512.LoadUnsafe(ref pk, at + 5 * row);
+            a6 += vq * Vector512.LoadUnsafe(ref pk, at + 6 * row);
+            a7 += vq * Vector512.LoadUnsafe(ref pk, at + 7 * row);
+            a8 += vq * Vector512.LoadUnsafe(ref pk, at + 8 * row);
+            a9 += vq * Vector512.LoadUnsafe(ref pk, at + 9 * row);
+            a10 += vq * Vector512.LoadUnsafe(ref pk, at + 10 * row);
+            a11 += vq * Vector512.LoadUnsafe(ref pk, at + 11 * row);
+            a12 += vq * Vector512.LoadUnsafe(ref pk, at + 12 * row);
+            a13 += vq * Vector512.LoadUnsafe(ref pk, at + 13 * row);
+            a14 += vq * Vector512.LoadUnsafe(ref pk, at + 14 * row);
+            a15 += vq * Vector512.LoadUnsafe(ref pk, at + 15 * row);
+        }
+        // Stage 1, l[i] + l[i+8]: b holds key 2m in lanes 0–7 and key 2m+1 in lanes 8–15.
+        var b0 = Half8(a0, a1); var b1 = Half8(a2, a3); var b2 = Half8(a4, a5); var b3 = Half8(a6, a7);
+        var b4 = Half8(a8, a9); var b5 = Half8(a10, a11); var b6 = Half8(a12, a13); var b7 = Half8(a14, a15);
+        // Stage 2, l[i] + l[i+4]: 128-bit chunk j of c_m holds key 4m + j.
+        var c0 = Half4(b0, b1); var c1 = Half4(b2, b3); var c2 = Half4(b4, b5); var c3 = Half4(b6, b7);
+        // Stage 3, l[i] + l[i+2]; stage 4, l[0] + l[1]: chunk j of e = keys j, 4 + j, 8 + j, 12 + j.
+        var d0 = Avx512F.Shuffle(c0, c1, 0x44) + Avx512F.Shuffle(c0, c1, 0xEE);
+        var d1 = Avx512F.Shuffle(c2, c3, 0x44) + Avx512F.Shuffle(c2, c3, 0xEE);
+        var e = Avx512F.Shuffle(d0, d1, 0x88) + Avx512F.Shuffle(d0, d1, 0xDD);
+        Avx512F.PermuteVar16x32(e, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15))
+            .StoreUnsafe(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(result));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Half8(Vector512<float> x, Vector512<float> y) =>
+        Avx512F.Shuffle4x128(x, y, 0x44) + Avx512F.Shuffle4x128(x, y, 0xEE);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Half4(Vector512<float> x, Vector512<float> y) =>
+        Avx512F.Shuffle4x128(x, y, 0x88) + Avx512F.Shuffle4x128(x, y, 0xDD);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Fold(Vector512<float> s)

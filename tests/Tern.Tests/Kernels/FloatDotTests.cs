@@ -39,3 +39,28 @@ public class FloatDot4Tests
             Assert.Equal(BitConverter.SingleToInt32Bits(FloatDot.DotScalar(q, k.AsSpan(offsets[j], n))), BitConverter.SingleToInt32Bits(r[j]));
     }
 }
+
+public class FloatDotKeys16Tests
+{
+    [Theory]
+    [InlineData(16)]
+    [InlineData(64)]
+    [InlineData(128)]
+    [InlineData(256)]
+    public void EachOfTheSixteenEqualsTheScalarReference(int n)
+    {
+        if (!FloatDot.KeyBlocksSupported(n)) return; // no AVX-512: attention uses Dot per key, tested above
+        var rng = new Random(n);
+        for (int rep = 0; rep < 20; rep++)
+        {
+            // Mixed magnitudes so that a different summation order would round differently.
+            var q = Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-3, 4)))).ToArray();
+            var k = Enumerable.Range(0, n * 16).Select(_ => (float)((rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-3, 4)))).ToArray();
+            var r = new float[16];
+            FloatDot.DotKeys16(q, k, r);
+            for (int j = 0; j < 16; j++)
+                Assert.True(BitConverter.SingleToInt32Bits(FloatDot.DotScalar(q, k.AsSpan(j * n, n))) == BitConverter.SingleToInt32Bits(r[j]),
+                    $"key {j}: {r[j]:R} vs {FloatDot.DotScalar(q, k.AsSpan(j * n, n)):R}");
+        }
+    }
+}

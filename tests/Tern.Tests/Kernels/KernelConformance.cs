@@ -61,6 +61,14 @@ public static class KernelConformance
                 foreach (int n in new[] { 1, 2, 5, 9 })
                     Run(m, 1, 10, RandomActivations(rng, n * k), n);
             }
+            // Prompt-sized token counts (several tiles of tokens plus every kind of remainder), on rows with and
+            // without the unused code 3.
+            foreach (bool raw in new[] { false, true })
+            {
+                var m = TestMatrix.Random(type, 21, 3 * block, rng, rawBytes: raw);
+                foreach (int n in new[] { 16, 32, 47, 50 })
+                    Run(m, 2, 19, RandomActivations(rng, n * 3 * block), n);
+            }
             var big = TestMatrix.Random(type, 9, 6912, rng, rawBytes: false);
             Run(big, 0, 9, RandomActivations(rng, 6912), 1);
             Run(big, 2, 9, RandomActivations(rng, 5 * 6912), 5);
@@ -78,6 +86,7 @@ public static class KernelConformance
                 {
                     Run(m, 0, 6, q, 1);
                     Run(m, 1, 6, q, 6);
+                    Run(m, 1, 6, Enumerable.Repeat(v, 33 * 6912).ToArray(), 33);
                 }
             }
         }
