@@ -242,10 +242,10 @@ public sealed class ForwardState
                 {
                     var vw = Vector512.Create(w[p]);
                     nuint at = (nuint)(p * stride + offset + j);
-                    a0 += vw * Vector512.LoadUnsafe(ref pv, at);
-                    a1 += vw * Vector512.LoadUnsafe(ref pv, at + 16);
-                    a2 += vw * Vector512.LoadUnsafe(ref pv, at + 32);
-                    a3 += vw * Vector512.LoadUnsafe(ref pv, at + 48);
+                    a0 = Vector512.FusedMultiplyAdd(vw, Vector512.LoadUnsafe(ref pv, at), a0);
+                    a1 = Vector512.FusedMultiplyAdd(vw, Vector512.LoadUnsafe(ref pv, at + 16), a1);
+                    a2 = Vector512.FusedMultiplyAdd(vw, Vector512.LoadUnsafe(ref pv, at + 32), a2);
+                    a3 = Vector512.FusedMultiplyAdd(vw, Vector512.LoadUnsafe(ref pv, at + 48), a3);
                 }
                 a0.CopyTo(o[j..]); a1.CopyTo(o[(j + 16)..]); a2.CopyTo(o[(j + 32)..]); a3.CopyTo(o[(j + 48)..]);
             }
@@ -258,7 +258,7 @@ public sealed class ForwardState
         }
     }
 
-    /// <summary>o += w · v element-wise (multiply, then add: each lane is computed alike on every ISA).</summary>
+    /// <summary>o += w · v element-wise, fused (one rounding: each lane is computed alike on every ISA).</summary>
     internal static void AddScaled(Span<float> o, ReadOnlySpan<float> v, float w)
     {
         int i = 0;
@@ -268,7 +268,7 @@ public sealed class ForwardState
             ref float po = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(o);
             ref float pv = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(v);
             for (; i <= o.Length - 16; i += 16)
-                (Vector512.LoadUnsafe(ref po, (nuint)i) + vw * Vector512.LoadUnsafe(ref pv, (nuint)i)).StoreUnsafe(ref po, (nuint)i);
+                Vector512.FusedMultiplyAdd(vw, Vector512.LoadUnsafe(ref pv, (nuint)i), Vector512.LoadUnsafe(ref po, (nuint)i)).StoreUnsafe(ref po, (nuint)i);
         }
         if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
         {
@@ -276,10 +276,10 @@ public sealed class ForwardState
             ref float po = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(o);
             ref float pv = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(v);
             for (; i <= o.Length - 8; i += 8)
-                (System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref po, (nuint)i) + vw * System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pv, (nuint)i))
+                System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(vw, System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pv, (nuint)i), System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref po, (nuint)i))
                     .StoreUnsafe(ref po, (nuint)i);
         }
-        for (; i < o.Length; i++) o[i] += w * v[i];
+        for (; i < o.Length; i++) o[i] = MathF.FusedMultiplyAdd(w, v[i], o[i]);
     }
 
 }

@@ -41,7 +41,7 @@ public static class F16Dot
                 var m = v & mag;
                 maxBits = Vector512.Max(maxBits, m);
                 var f = (Vector512.ShiftLeft(m, 13).AsSingle() * scale).AsUInt32() | Vector512.ShiftLeft(v & signBit, 16);
-                s += f.AsSingle() * Vector512.LoadUnsafe(ref px, (nuint)i);
+                s = Vector512.FusedMultiplyAdd(f.AsSingle(), Vector512.LoadUnsafe(ref px, (nuint)i), s);
             }
             // A magnitude ≥ 0x7C00 has exponent 31: Inf or NaN.
             if (Vector512.GreaterThanOrEqualAny(maxBits, Vector512.Create(0x7C00u))) return Fallback(row, x);
@@ -61,8 +61,8 @@ public static class F16Dot
                 special |= Vector256.Equals(lo & expMask, expMask) | Vector256.Equals(hi & expMask, expMask);
                 var f0 = (Vector256.ShiftLeft(lo & mag, 13).AsSingle() * scale).AsUInt32() | Vector256.ShiftLeft(lo & sign, 16);
                 var f1 = (Vector256.ShiftLeft(hi & mag, 13).AsSingle() * scale).AsUInt32() | Vector256.ShiftLeft(hi & sign, 16);
-                s0 += f0.AsSingle() * Vector256.LoadUnsafe(ref px, (nuint)i);
-                s1 += f1.AsSingle() * Vector256.LoadUnsafe(ref px, (nuint)i + 8);
+                s0 = Vector256.FusedMultiplyAdd(f0.AsSingle(), Vector256.LoadUnsafe(ref px, (nuint)i), s0);
+                s1 = Vector256.FusedMultiplyAdd(f1.AsSingle(), Vector256.LoadUnsafe(ref px, (nuint)i + 8), s1);
             }
             if (special != Vector256<uint>.Zero) return Fallback(row, x);
             s0.CopyTo(lanes); s1.CopyTo(lanes[8..]);
@@ -71,7 +71,7 @@ public static class F16Dot
         {
             return Fallback(row, x);
         }
-        for (int i = full; i < n; i++) lanes[i - full] += HalfConversion.F16ToF32(row[i]) * x[i];
+        for (int i = full; i < n; i++) lanes[i - full] = MathF.FusedMultiplyAdd(HalfConversion.F16ToF32(row[i]), x[i], lanes[i - full]);
         return FloatDot.Reduce(lanes);
     }
 
@@ -96,11 +96,11 @@ public static class F16Dot
             {
                 var v = Avx512F.ConvertToVector512Int32(Avx.LoadVector256((short*)h + i)).AsUInt32(); // vpmovsxwd
                 var f = (Vector512.ShiftLeft(v, 13) & keep).AsSingle() * scale;
-                s += f * Avx512F.LoadVector512(px + i);
+                s = Vector512.FusedMultiplyAdd(f, Avx512F.LoadVector512(px + i), s);
             }
             Span<float> lanes = stackalloc float[FloatDot.Lanes];
             s.CopyTo(lanes);
-            for (int i = full; i < n; i++) lanes[i - full] += HalfConversion.F16ToF32(row[i]) * x[i];
+            for (int i = full; i < n; i++) lanes[i - full] = MathF.FusedMultiplyAdd(HalfConversion.F16ToF32(row[i]), x[i], lanes[i - full]);
             return FloatDot.Reduce(lanes);
         }
     }

@@ -6,8 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Tern.Kernels;
 
 /// <summary>
-/// Float32 dot product with one fixed summation order on every ISA: element i is added to lane i mod 16 of 16
-/// running sums (multiply, then add: no FMA), and the 16 lanes are reduced in a fixed tree. Vector512, 2 × Vector256,
+/// Float32 dot product with one fixed summation order on every ISA: element i is multiplied and added to lane i mod 16 of 16
+/// running sums with one rounding (fused multiply-add; MathF.FusedMultiplyAdd in scalar code), and the 16 lanes are reduced in a fixed tree. Vector512, 2 × Vector256,
 /// 4 × Vector128 and the scalar loop all perform exactly the same float operations, so results are bit-identical
 /// whatever the CPU, thread count or batch shape.
 /// </summary>
@@ -28,7 +28,7 @@ public static class FloatDot
         {
             var s = Vector512<float>.Zero;
             for (int i = 0; i < full; i += 16)
-                s += Vector512.LoadUnsafe(ref pa, (nuint)i) * Vector512.LoadUnsafe(ref pb, (nuint)i);
+                s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pa, (nuint)i), Vector512.LoadUnsafe(ref pb, (nuint)i), s);
             if (full != n) return WithTail(s.GetLower(), s.GetUpper(), a, b, full);
             half = s.GetLower() + s.GetUpper();
         }
@@ -37,8 +37,8 @@ public static class FloatDot
             Vector256<float> s0 = default, s1 = default;
             for (int i = 0; i < full; i += 16)
             {
-                s0 += Vector256.LoadUnsafe(ref pa, (nuint)i) * Vector256.LoadUnsafe(ref pb, (nuint)i);
-                s1 += Vector256.LoadUnsafe(ref pa, (nuint)i + 8) * Vector256.LoadUnsafe(ref pb, (nuint)i + 8);
+                s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i), s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i + 8), Vector256.LoadUnsafe(ref pb, (nuint)i + 8), s1);
             }
             if (full != n) return WithTail(s0, s1, a, b, full);
             half = s0 + s1;
@@ -48,10 +48,10 @@ public static class FloatDot
             Vector128<float> s0 = default, s1 = default, s2 = default, s3 = default;
             for (int i = 0; i < full; i += 16)
             {
-                s0 += Vector128.LoadUnsafe(ref pa, (nuint)i) * Vector128.LoadUnsafe(ref pb, (nuint)i);
-                s1 += Vector128.LoadUnsafe(ref pa, (nuint)i + 4) * Vector128.LoadUnsafe(ref pb, (nuint)i + 4);
-                s2 += Vector128.LoadUnsafe(ref pa, (nuint)i + 8) * Vector128.LoadUnsafe(ref pb, (nuint)i + 8);
-                s3 += Vector128.LoadUnsafe(ref pa, (nuint)i + 12) * Vector128.LoadUnsafe(ref pb, (nuint)i + 12);
+                s0 = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref pa, (nuint)i), Vector128.LoadUnsafe(ref pb, (nuint)i), s0);
+                s1 = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref pa, (nuint)i + 4), Vector128.LoadUnsafe(ref pb, (nuint)i + 4), s1);
+                s2 = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref pa, (nuint)i + 8), Vector128.LoadUnsafe(ref pb, (nuint)i + 8), s2);
+                s3 = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref pa, (nuint)i + 12), Vector128.LoadUnsafe(ref pb, (nuint)i + 12), s3);
             }
             if (full != n) return WithTail(Vector256.Create(s0, s1), Vector256.Create(s2, s3), a, b, full);
             half = Vector256.Create(s0 + s2, s1 + s3);
@@ -85,10 +85,10 @@ public static class FloatDot
         for (int i = 0; i < n; i += 16)
         {
             var vq = Vector512.LoadUnsafe(ref pq, (nuint)i);
-            s0 += vq * Vector512.LoadUnsafe(ref pk, (nuint)(o0 + i));
-            s1 += vq * Vector512.LoadUnsafe(ref pk, (nuint)(o1 + i));
-            s2 += vq * Vector512.LoadUnsafe(ref pk, (nuint)(o2 + i));
-            s3 += vq * Vector512.LoadUnsafe(ref pk, (nuint)(o3 + i));
+            s0 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, (nuint)(o0 + i)), s0);
+            s1 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, (nuint)(o1 + i)), s1);
+            s2 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, (nuint)(o2 + i)), s2);
+            s3 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, (nuint)(o3 + i)), s3);
         }
         result[0] = Fold(s0); result[1] = Fold(s1); result[2] = Fold(s2); result[3] = Fold(s3);
     }
@@ -113,10 +113,10 @@ public static class FloatDot
         for (int i = 0; i < n; i += 16)
         {
             var vk = Vector512.LoadUnsafe(ref pk, (nuint)i);
-            s0 += Vector512.LoadUnsafe(ref pq, (nuint)i) * vk;
-            s1 += Vector512.LoadUnsafe(ref pq, (nuint)(n + i)) * vk;
-            s2 += Vector512.LoadUnsafe(ref pq, (nuint)(2 * n + i)) * vk;
-            s3 += Vector512.LoadUnsafe(ref pq, (nuint)(3 * n + i)) * vk;
+            s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pq, (nuint)i), vk, s0);
+            s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pq, (nuint)(n + i)), vk, s1);
+            s2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pq, (nuint)(2 * n + i)), vk, s2);
+            s3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pq, (nuint)(3 * n + i)), vk, s3);
         }
         result[0] = Fold(s0); result[1] = Fold(s1); result[2] = Fold(s2); result[3] = Fold(s3);
     }
@@ -149,22 +149,22 @@ public static class FloatDot
             var vq = Vector512.LoadUnsafe(ref pq, (nuint)i);
             nuint at = (nuint)i;
             nuint row = (nuint)n;
-            a0 += vq * Vector512.LoadUnsafe(ref pk, at);
-            a1 += vq * Vector512.LoadUnsafe(ref pk, at + row);
-            a2 += vq * Vector512.LoadUnsafe(ref pk, at + 2 * row);
-            a3 += vq * Vector512.LoadUnsafe(ref pk, at + 3 * row);
-            a4 += vq * Vector512.LoadUnsafe(ref pk, at + 4 * row);
-            a5 += vq * Vector512.LoadUnsafe(ref pk, at + 5 * row);
-            a6 += vq * Vector512.LoadUnsafe(ref pk, at + 6 * row);
-            a7 += vq * Vector512.LoadUnsafe(ref pk, at + 7 * row);
-            a8 += vq * Vector512.LoadUnsafe(ref pk, at + 8 * row);
-            a9 += vq * Vector512.LoadUnsafe(ref pk, at + 9 * row);
-            a10 += vq * Vector512.LoadUnsafe(ref pk, at + 10 * row);
-            a11 += vq * Vector512.LoadUnsafe(ref pk, at + 11 * row);
-            a12 += vq * Vector512.LoadUnsafe(ref pk, at + 12 * row);
-            a13 += vq * Vector512.LoadUnsafe(ref pk, at + 13 * row);
-            a14 += vq * Vector512.LoadUnsafe(ref pk, at + 14 * row);
-            a15 += vq * Vector512.LoadUnsafe(ref pk, at + 15 * row);
+            a0 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at), a0);
+            a1 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + row), a1);
+            a2 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 2 * row), a2);
+            a3 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 3 * row), a3);
+            a4 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 4 * row), a4);
+            a5 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 5 * row), a5);
+            a6 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 6 * row), a6);
+            a7 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 7 * row), a7);
+            a8 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 8 * row), a8);
+            a9 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 9 * row), a9);
+            a10 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 10 * row), a10);
+            a11 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 11 * row), a11);
+            a12 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 12 * row), a12);
+            a13 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 13 * row), a13);
+            a14 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 14 * row), a14);
+            a15 = Vector512.FusedMultiplyAdd(vq, Vector512.LoadUnsafe(ref pk, at + 15 * row), a15);
         }
         // Stage 1, l[i] + l[i+8]: b holds key 2m in lanes 0–7 and key 2m+1 in lanes 8–15.
         var b0 = Half8(a0, a1); var b1 = Half8(a2, a3); var b2 = Half8(a4, a5); var b3 = Half8(a6, a7);
@@ -200,7 +200,7 @@ public static class FloatDot
         Span<float> lanes = stackalloc float[Lanes];
         lo.CopyTo(lanes);
         hi.CopyTo(lanes[8..]);
-        for (int i = full; i < a.Length; i++) lanes[i - full] += a[i] * b[i];
+        for (int i = full; i < a.Length; i++) lanes[i - full] = MathF.FusedMultiplyAdd(a[i], b[i], lanes[i - full]);
         return Reduce(lanes);
     }
 
@@ -211,8 +211,7 @@ public static class FloatDot
         lanes.Clear();
         for (int i = 0; i < a.Length; i++)
         {
-            float p = a[i] * b[i];
-            lanes[i % Lanes] += p;
+            lanes[i % Lanes] = MathF.FusedMultiplyAdd(a[i], b[i], lanes[i % Lanes]);
         }
         return Reduce(lanes);
     }
