@@ -14,6 +14,7 @@ namespace Tern.Inference;
 public sealed class ForwardState
 {
     private readonly MatMulJob _matMul = new();
+    private readonly StackedMatMulJob _stacked = new();
     private readonly AttentionJob _attention = new();
     private BatchToken[] _batch = [];
 
@@ -198,6 +199,27 @@ public sealed class ForwardState
         MatMulRows(w, x, y);
     }
 
+    /// <summary>
+    /// y_i = W_i x for two or three projections of the same input (Q/K/V, gate/up) as one parallel operation: the input
+    /// is quantized once, the rows of all of them are split across the threads together (one wait instead of three,
+    /// and a thread that finishes one matrix goes straight on to the next).
+    /// </summary>
+    public void MatMul(LinearInput x, Linear w0, float[] y0, Linear w1, float[] y1, Linear? w2 = null, float[]? y2 = null)
+    {
+        foreach (var w in (ReadOnlySpan<Linear?>)[w0, w1, w2])
+            if (w is not null && x.Cols != w.In) throw new InvalidOperationException($"{w.Name}: input width {x.Cols}, expected {w.In}");
+        long t = OpProfile.Start();
+        w0.Prepare(x, Pool);
+        w1.Prepare(x, Pool);
+        w2?.Prepare(x, Pool);
+        OpProfile.Stop("quantize", t);
+        t = OpProfile.Start();
+        _stacked.Set(x, w0, y0, w1, y1, w2, y2);
+        Pool.For(_stacked.Rows, _stacked, granule: 16);
+        _stacked.Set(null, null!, null!, null!, null!, null, null);
+        OpProfile.Stop(w0 is TernaryLinear ? "matmul-ternary" : "matmul-float", t);
+    }
+
     /// <summary>y = W x where x may have a different row count than the batch (e.g. only the rows whose logits are wanted).</summary>
     public void MatMulRows(Linear w, LinearInput x, float[] y)
     {
@@ -216,6 +238,31 @@ public sealed class ForwardState
         _attention.Scale = scale;
         Pool.For(Count * Config.KvHeads, _attention);
         OpProfile.Stop("attention", __t);
+    }
+
+    /// <summary>Rows [0, Rows) run over the matrices one after another: W0's rows, then W1's, then W2's.</summary>
+    private sealed class StackedMatMulJob : IParallelBody
+    {
+        private LinearInput? _x;
+        private readonly Linear?[] _w = new Linear?[3];
+        private readonly float[]?[] _y = new float[]?[3];
+        public int Rows { get; private set; }
+
+        public void Set(LinearInput? x, Linear w0, float[] y0, Linear w1, float[] y1, Linear? w2, float[]? y2)
+        {
+            _x = x; _w[0] = w0; _y[0] = y0; _w[1] = w1; _y[1] = y1; _w[2] = w2; _y[2] = y2;
+            Rows = x is null ? 0 : w0.Out + w1.Out + (w2?.Out ?? 0);
+        }
+
+        public void Run(int start, int end)
+        {
+            int offset = 0;
+            for (int i = 0; i < 3 && _w[i] is { } w; offset += w.Out, i++)
+            {
+                int lo = Math.Max(start, offset), hi = Math.Min(end, offset + w.Out);
+                if (lo < hi) w.ComputeRows(_x!, _y[i].AsSpan(0, _x!.Count * w.Out), lo - offset, hi - offset);
+            }
+        }
     }
 
     private sealed class MatMulJob : IParallelBody

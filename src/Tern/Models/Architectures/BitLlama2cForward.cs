@@ -14,9 +14,7 @@ internal sealed class BitLlama2cForward : ArchitectureForward
     {
         var c = s.Config;
         BitNorm(s, s.X, c.Dim);
-        s.MatMul(w.Q, s.In, s.Q);
-        s.MatMul(w.K, s.In, s.K);
-        s.MatMul(w.V, s.In, s.V);
+        s.MatMul(s.In, w.Q, s.Q, w.K, s.K, w.V, s.V);
         Rope(s, s.Q, c.Heads);
         Rope(s, s.K, c.KvHeads);
         s.StoreKv(layer);
@@ -25,8 +23,7 @@ internal sealed class BitLlama2cForward : ArchitectureForward
         s.MatMul(w.O, s.In, s.Tmp);
         s.Add(s.X, s.Tmp, c.Dim);
         BitNorm(s, s.X, c.Dim);
-        s.MatMul(w.Gate, s.In, s.Gate);   // w1
-        s.MatMul(w.Up, s.In, s.Up);       // w3
+        s.MatMul(s.In, w.Gate, s.Gate, w.Up, s.Up);   // w1, w3
         s.GatedActivation(FfnActivation.Silu);
         BitNorm(s, s.Gate, c.FfnDim);
         s.MatMul(w.Down, s.In, s.Tmp);    // w2

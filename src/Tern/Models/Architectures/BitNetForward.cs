@@ -16,9 +16,7 @@ internal sealed class BitNetForward(FfnActivation activation) : ArchitectureForw
         var c = s.Config;
         // Attention
         s.RmsNorm(s.X, c.Dim, w.AttnNorm, s.In);
-        s.MatMul(w.Q, s.In, s.Q);
-        s.MatMul(w.K, s.In, s.K);
-        s.MatMul(w.V, s.In, s.V);
+        s.MatMul(s.In, w.Q, s.Q, w.K, s.K, w.V, s.V);
         s.Rope(s.Q, c.Heads, neox: true);
         s.Rope(s.K, c.KvHeads, neox: true);
         s.StoreKv(layer);
@@ -28,8 +26,7 @@ internal sealed class BitNetForward(FfnActivation activation) : ArchitectureForw
         s.Add(s.X, s.Tmp, c.Dim);
         // Feed-forward
         s.RmsNorm(s.X, c.Dim, w.FfnNorm, s.In);
-        s.MatMul(w.Gate, s.In, s.Gate);
-        s.MatMul(w.Up, s.In, s.Up);
+        s.MatMul(s.In, w.Gate, s.Gate, w.Up, s.Up);
         s.GatedActivation(Activation);
         s.RmsNorm(s.Gate, c.FfnDim, w.FfnSubNorm, s.In);    // sub-norm over n_ff before the down projection
         s.MatMul(w.Down, s.In, s.Tmp);

@@ -12,9 +12,7 @@ internal sealed class LlamaForward : ArchitectureForward
     {
         var c = s.Config;
         s.RmsNorm(s.X, c.Dim, w.AttnNorm, s.In);
-        s.MatMul(w.Q, s.In, s.Q);
-        s.MatMul(w.K, s.In, s.K);
-        s.MatMul(w.V, s.In, s.V);
+        s.MatMul(s.In, w.Q, s.Q, w.K, s.K, w.V, s.V);
         s.Rope(s.Q, c.Heads, neox: false);
         s.Rope(s.K, c.KvHeads, neox: false);
         s.StoreKv(layer);
@@ -24,8 +22,7 @@ internal sealed class LlamaForward : ArchitectureForward
         s.MatMul(w.O, s.In, s.Tmp);
         s.Add(s.X, s.Tmp, c.Dim);
         s.RmsNorm(s.X, c.Dim, w.FfnNorm, s.In);
-        s.MatMul(w.Gate, s.In, s.Gate);
-        s.MatMul(w.Up, s.In, s.Up);
+        s.MatMul(s.In, w.Gate, s.Gate, w.Up, s.Up);
         s.GatedActivation(FfnActivation.Silu);
         s.In.Reset(s.Count, c.FfnDim);
         s.Rows(s.Gate, c.FfnDim).CopyTo(s.In.X);
