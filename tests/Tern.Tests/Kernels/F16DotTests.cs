@@ -37,6 +37,34 @@ public class F16DotTests
     }
 
     [Theory]
+    [MemberData(nameof(Lengths))]
+    public unsafe void FourRowsAtOnceEqualOneRowAtATime(int n)
+    {
+        if (!F16Dot.FourRowsSupported(n)) return; // no AVX-512 (or a row shorter than one vector): single rows only
+        var rng = new Random(1000 + n);
+        int stride = n + 3; // rows need not be packed
+        var rows = Enumerable.Range(0, 4 * stride).Select(_ => RandomHalf(rng, allowSpecial: false)).ToArray(); // subnormals and zeros included
+        // Inputs up to just below the scaling limit, and tiny ones (x · 2^112 must stay exact).
+        var x = Enumerable.Range(0, n).Select(i => (float)(rng.NextDouble() * 2 - 1) * (i % 5 == 0 ? 65535f : i % 7 == 0 ? 1e-30f : 1f)).ToArray();
+        var four = new float[4];
+        var xs = new float[n];
+        Assert.True(F16Dot.ScaleForFourRows(x, xs));
+        fixed (ushort* p = rows) F16Dot.DotFinite4(p, stride, xs, four);
+        for (int i = 0; i < 4; i++)
+            Assert.Equal(BitConverter.SingleToInt32Bits(F16Dot.DotFinite(rows.AsSpan(i * stride, n), x)), BitConverter.SingleToInt32Bits(four[i]));
+    }
+
+    [Fact]
+    public void ScalingRefusesInputsThatWouldOverflow()
+    {
+        var xs = new float[3];
+        Assert.False(F16Dot.ScaleForFourRows([1f, 65536f, 2f], xs));
+        Assert.False(F16Dot.ScaleForFourRows([1f, float.NaN, 2f], xs));
+        Assert.False(F16Dot.ScaleForFourRows([-70000f, 0f, 0f], xs));
+        Assert.True(F16Dot.ScaleForFourRows([65535f, -65535f, 1e-40f], xs));
+    }
+
+    [Theory]
     [InlineData((ushort)0x7C00)]
     [InlineData((ushort)0xFC00)]
     [InlineData((ushort)0x7E00)]

@@ -48,7 +48,20 @@ public sealed class FloatLinear : Linear
         {
             // One token (generation): convert in registers instead of widening each row to memory first.
             var xt = x.Row(0);
-            for (int r = row0; r < row1; r++)
+            int r = row0;
+            var xs = t_row is { } sb && sb.Length >= In ? sb.AsSpan(0, In) : (t_row = new float[Math.Max(In, 4096)]).AsSpan(0, In);
+            if (AllFinite && F16Dot.FourRowsSupported(In) && F16Dot.ScaleForFourRows(xt, xs))
+            {
+                // Four rows at a time (contiguous in the file), prefetching the four rows two steps ahead.
+                Span<float> four = stackalloc float[4];
+                for (; r + 4 <= row1; r += 4)
+                {
+                    if (r + 12 <= row1) for (int i = 8; i < 12; i++) Prefetch(Weights.RowData(r + i));
+                    unsafe { F16Dot.DotFinite4((ushort*)(Weights.Data + r * Weights.RowBytes), In, xs, four); }
+                    for (int i = 0; i < 4; i++) y[r + i] = ExtraScale == 1f ? four[i] : four[i] * ExtraScale;
+                }
+            }
+            for (; r < row1; r++)
             {
                 // Rows are short (5 KB for 2B-4T): ask for the row after next ourselves, the hardware prefetcher ramps up too slowly.
                 if (r + PrefetchRows < row1) Prefetch(Weights.RowData(r + PrefetchRows));
