@@ -139,13 +139,23 @@ public sealed class GgufWriter
         _ => throw new ArgumentException($"unsupported GGUF metadata value type {v.GetType().Name}"),
     };
 
-    private static GgufValueType ElementTypeOf(Array a) => a switch
+    // By exact element type: the runtime lets an int[] pass as uint[] (and sbyte[]/byte[], short[]/ushort[],
+    // long[]/ulong[]) in a type pattern, which once wrote token types as UINT32 where llama.cpp expects INT32.
+    private static GgufValueType ElementTypeOf(Array a) => a.GetType().GetElementType() switch
     {
-        byte[] => GgufValueType.UInt8, sbyte[] => GgufValueType.Int8, ushort[] => GgufValueType.UInt16,
-        short[] => GgufValueType.Int16, uint[] => GgufValueType.UInt32, int[] => GgufValueType.Int32,
-        float[] => GgufValueType.Float32, bool[] => GgufValueType.Bool, string[] => GgufValueType.String,
-        ulong[] => GgufValueType.UInt64, long[] => GgufValueType.Int64, double[] => GgufValueType.Float64,
-        GgufArray[] => GgufValueType.Array,
+        var t when t == typeof(byte) => GgufValueType.UInt8,
+        var t when t == typeof(sbyte) => GgufValueType.Int8,
+        var t when t == typeof(ushort) => GgufValueType.UInt16,
+        var t when t == typeof(short) => GgufValueType.Int16,
+        var t when t == typeof(uint) => GgufValueType.UInt32,
+        var t when t == typeof(int) => GgufValueType.Int32,
+        var t when t == typeof(float) => GgufValueType.Float32,
+        var t when t == typeof(bool) => GgufValueType.Bool,
+        var t when t == typeof(string) => GgufValueType.String,
+        var t when t == typeof(ulong) => GgufValueType.UInt64,
+        var t when t == typeof(long) => GgufValueType.Int64,
+        var t when t == typeof(double) => GgufValueType.Float64,
+        var t when t == typeof(GgufArray) => GgufValueType.Array,
         _ => throw new ArgumentException($"unsupported GGUF array type {a.GetType().Name}"),
     };
 

@@ -44,6 +44,31 @@ public class GgufWriterTests
     }
 
     [Fact]
+    public void ArraysKeepTheirExactElementType()
+    {
+        // int[] passes as uint[] in a C# type pattern; the file must still say INT32 (llama.cpp refuses a UINT32
+        // tokenizer.ggml.token_type), and likewise for the other signed/unsigned pairs.
+        var ms = new MemoryStream();
+        new GgufWriter()
+            .Add("general.architecture", "test")
+            .Add("i32", new[] { 1, -2 }).Add("u32", new[] { 1u, 2u }).Add("i8", new sbyte[] { -1 }).Add("u8", new byte[] { 1 })
+            .Add("i16", new short[] { -1 }).Add("u16", new ushort[] { 1 }).Add("i64", new long[] { -1 }).Add("u64", new ulong[] { 1 })
+            .WriteTo(ms);
+        using var dir = new TempDir();
+        string path = dir.File("a.gguf");
+        File.WriteAllBytes(path, ms.ToArray());
+        using var f = GgufFile.Open(path);
+        Assert.Equal(GgufValueType.Int32, ((GgufArray)f.Metadata["i32"]).ElementType);
+        Assert.Equal(GgufValueType.UInt32, ((GgufArray)f.Metadata["u32"]).ElementType);
+        Assert.Equal(GgufValueType.Int8, ((GgufArray)f.Metadata["i8"]).ElementType);
+        Assert.Equal(GgufValueType.UInt8, ((GgufArray)f.Metadata["u8"]).ElementType);
+        Assert.Equal(GgufValueType.Int16, ((GgufArray)f.Metadata["i16"]).ElementType);
+        Assert.Equal(GgufValueType.UInt16, ((GgufArray)f.Metadata["u16"]).ElementType);
+        Assert.Equal(GgufValueType.Int64, ((GgufArray)f.Metadata["i64"]).ElementType);
+        Assert.Equal(GgufValueType.UInt64, ((GgufArray)f.Metadata["u64"]).ElementType);
+    }
+
+    [Fact]
     public void RejectsDataOfTheWrongSize()
     {
         var w = new GgufWriter().AddTensor("t", GgmlType.F32, [4], new byte[12]);
