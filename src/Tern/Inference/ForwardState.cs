@@ -117,44 +117,81 @@ public sealed class ForwardState
         }
     }
 
-    /// <summary>x += y, row by row.</summary>
+    /// <summary>x += y for every token's row, tokens split across the worker threads.</summary>
     public void Add(float[] x, float[] y, int width)
     {
         long __t = OpProfile.Start();
-        System.Numerics.Tensors.TensorPrimitives.Add(x.AsSpan(0, Count * width), y.AsSpan(0, Count * width), x.AsSpan(0, Count * width));
+        _add.X = x; _add.Y = y; _add.Width = width;
+        Pool.For(Count, _add);
+        _add.X = _add.Y = [];
         OpProfile.Stop("add", __t);
     }
 
-    /// <summary>Rotary position embedding, ggml's way: θ starts at the position and is multiplied by base^(−2/n_dims) per pair.</summary>
-    public void Rope(float[] buffer, int heads, bool neox)
+    private readonly AddJob _add = new();
+
+    private sealed class AddJob : IParallelBody
+    {
+        public float[] X = [], Y = [];
+        public int Width;
+        public void Run(int start, int end) =>
+            System.Numerics.Tensors.TensorPrimitives.Add(X.AsSpan(start * Width, (end - start) * Width), Y.AsSpan(start * Width, (end - start) * Width), X.AsSpan(start * Width, (end - start) * Width));
+    }
+
+    /// <summary>
+    /// Rotary position embedding of Q and K, ggml's way: θ starts at the position and is multiplied by
+    /// base^(−2/n_dims) per pair. Tokens are split across the worker threads; each computes its angles once for both.
+    /// </summary>
+    public void Rope(bool neox)
     {
         long __t = OpProfile.Start();
-        int hd = Config.HeadDim, nDims = Config.RopeDim, width = heads * hd;
-        Span<float> cos = stackalloc float[nDims / 2], sin = stackalloc float[nDims / 2];
-        float thetaScale = MathF.Pow(Config.RopeTheta, -2.0f / nDims);
-        for (int t = 0; t < Count; t++)
+        _rope.State = this; _rope.Neox = neox;
+        Pool.For(Count, _rope);
+        OpProfile.Stop("rope", __t);
+    }
+
+    private readonly RopeJob _rope = new();
+
+    private sealed class RopeJob : IParallelBody
+    {
+        public ForwardState State = null!;
+        public bool Neox;
+
+        public void Run(int start, int end)
         {
-            float theta = _batch[t].Position;
-            for (int i = 0; i < nDims / 2; i++)
+            var c = State.Config;
+            int nDims = c.RopeDim;
+            Span<float> cos = stackalloc float[nDims / 2], sin = stackalloc float[nDims / 2];
+            float thetaScale = MathF.Pow(c.RopeTheta, -2.0f / nDims);
+            for (int t = start; t < end; t++)
             {
-                cos[i] = MathF.Cos(theta);
-                sin[i] = MathF.Sin(theta);
-                theta *= thetaScale;
-            }
-            for (int h = 0; h < heads; h++)
-            {
-                var v = buffer.AsSpan(t * width + h * hd, hd);
+                float theta = State._batch[t].Position;
                 for (int i = 0; i < nDims / 2; i++)
                 {
+                    cos[i] = MathF.Cos(theta);
+                    sin[i] = MathF.Sin(theta);
+                    theta *= thetaScale;
+                }
+                Rotate(State.Q.AsSpan(t * c.QDim, c.QDim), c.Heads, c.HeadDim, cos, sin, Neox);
+                Rotate(State.K.AsSpan(t * c.KvDim, c.KvDim), c.KvHeads, c.HeadDim, cos, sin, Neox);
+            }
+        }
+
+        private static void Rotate(Span<float> row, int heads, int hd, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, bool neox)
+        {
+            int half = cos.Length;
+            for (int h = 0; h < heads; h++)
+            {
+                var v = row.Slice(h * hd, hd);
+                for (int i = 0; i < half; i++)
+                {
                     // NEOX pairs dims (i, i + n/2); the "normal" style pairs adjacent dims (2i, 2i + 1).
-                    int a = neox ? i : 2 * i, b = neox ? i + nDims / 2 : 2 * i + 1;
+                    int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
                     float x0 = v[a], x1 = v[b];
                     v[a] = x0 * cos[i] - x1 * sin[i];
                     v[b] = x0 * sin[i] + x1 * cos[i];
                 }
             }
         }
-        OpProfile.Stop("rope", __t);
     }
 
     /// <summary>Writes this batch's K and V rows into each token's cache at its position.</summary>

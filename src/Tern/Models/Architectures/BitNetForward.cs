@@ -17,8 +17,7 @@ internal sealed class BitNetForward(FfnActivation activation) : ArchitectureForw
         // Attention
         s.RmsNorm(s.X, c.Dim, w.AttnNorm, s.In);
         s.MatMul(s.In, w.Q, s.Q, w.K, s.K, w.V, s.V);
-        s.Rope(s.Q, c.Heads, neox: true);
-        s.Rope(s.K, c.KvHeads, neox: true);
+        s.Rope(neox: true);
         s.StoreKv(layer);
         s.Attention(layer, 1f / MathF.Sqrt(c.HeadDim));
         s.RmsNorm(s.Attn, c.QDim, w.AttnSubNorm, s.In);     // sub-norm before the output projection

@@ -13,8 +13,7 @@ internal sealed class LlamaForward : ArchitectureForward
         var c = s.Config;
         s.RmsNorm(s.X, c.Dim, w.AttnNorm, s.In);
         s.MatMul(s.In, w.Q, s.Q, w.K, s.K, w.V, s.V);
-        s.Rope(s.Q, c.Heads, neox: false);
-        s.Rope(s.K, c.KvHeads, neox: false);
+        s.Rope(neox: false);
         s.StoreKv(layer);
         s.Attention(layer, 1f / MathF.Sqrt(c.HeadDim));
         s.In.Reset(s.Count, c.QDim);
