@@ -7,8 +7,40 @@ namespace Tern.Benchmarks;
 /// <summary>The mat-mat register tile alone, on L1/L2-resident codes and activations: the compute ceiling.</summary>
 public static unsafe class TileProbe
 {
+    /// <summary>16 independent vpdpbusd chains on registers only: the instruction's own throughput.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int VnniPeak(long iters)
+    {
+        var b = System.Runtime.Intrinsics.Vector256.Create((byte)1);
+        var a = System.Runtime.Intrinsics.Vector256.Create((sbyte)1);
+        System.Runtime.Intrinsics.Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        System.Runtime.Intrinsics.Vector256<int> c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
+        for (long i = 0; i < iters; i++)
+        {
+            c0 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c0, b, a); c1 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c1, b, a);
+            c2 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c2, b, a); c3 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c3, b, a);
+            c4 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c4, b, a); c5 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c5, b, a);
+            c6 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c6, b, a); c7 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c7, b, a);
+            c8 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c8, b, a); c9 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c9, b, a);
+            c10 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c10, b, a); c11 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c11, b, a);
+            c12 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c12, b, a); c13 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c13, b, a);
+            c14 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c14, b, a); c15 = System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c15, b, a);
+        }
+        var s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11 + c12 + c13 + c14 + c15;
+        return System.Runtime.Intrinsics.Vector256.GetElement(s, 0);
+    }
+
     public static void Run(int k)
     {
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            for (int rep = 0; rep < 3; rep++)
+            {
+                var sw = Stopwatch.StartNew();
+                const long loops = 200_000_000;
+                VnniPeak(loops);
+                double macs = loops * 16.0 * 32;
+                Console.WriteLine($"vpdpbusd ymm, registers only: {macs / sw.Elapsed.TotalSeconds / 1e9:F1} GMAC/s = {loops * 16.0 / sw.Elapsed.TotalSeconds / 1e9:F2} G instructions/s (clock ≈ {Calibrate.GHz():F2} GHz)");
+            }
         Console.WriteLine($"AvxVnni {System.Runtime.Intrinsics.X86.AvxVnni.IsSupported}");
         byte* w = (byte*)NativeMemory.AlignedAlloc((nuint)(6 * k), 64);
         sbyte* q = (sbyte*)NativeMemory.AlignedAlloc((nuint)(6 * k), 64);
