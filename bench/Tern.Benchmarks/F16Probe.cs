@@ -9,7 +9,7 @@ public static unsafe class F16Probe
 {
     public static void Run(int rows, int k)
     {
-        ushort* w = (ushort*)NativeMemory.AlignedAlloc((nuint)(rows * k * 2), 64);
+        ushort* w = (ushort*)NativeMemory.AlignedAlloc((nuint)((long)rows * k * 2), 64);
         var rng = new Random(1);
         for (long i = 0; i < (long)rows * k; i++) w[i] = (ushort)(rng.Next(0x1C00, 0x3C00) | (rng.Next(2) << 15)); // normal values of typical magnitude (F16 subnormals become float denormals: slow assists)
         var x = Enumerable.Range(0, k).Select(_ => (float)rng.NextDouble()).ToArray();
@@ -30,5 +30,6 @@ public static unsafe class F16Probe
             double four4 = reps * (double)bytes / sw.Elapsed.TotalSeconds / 1e9;
             Console.WriteLine($"F16 rows={rows} K={k} ({bytes / 1024} KB): one row {one:F1} GB/s, four rows {four4:F1} GB/s");
         }
+        NativeMemory.AlignedFree(w);
     }
 }

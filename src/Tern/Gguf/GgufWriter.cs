@@ -26,7 +26,8 @@ public sealed class GgufWriter
 
     public GgufWriter Add(string key, object value)
     {
-        _ = TypeOf(value); // validate now, not at write time
+        if (value is Array a) _ = ElementTypeOf(a); // validate now, not at write time
+        else _ = TypeOf(value);
         int i = _metadata.FindIndex(kv => kv.Key == key);
         if (i >= 0) _metadata[i] = new(key, value);
         else _metadata.Add(new(key, value));

@@ -7,8 +7,8 @@ namespace Tern.Inference;
 /// <summary>
 /// Causal attention of a batch over each token's own KV cache. One work item is one (KV head, token): the query
 /// heads that share that KV head (grouped-query attention) are processed together, so each key and value row is
-/// loaded once for all of them. Per query head the arithmetic is fixed — canonical 16-lane dot products in order of
-/// position, softmax in order, weighted sum in order of position — so results do not depend on batching or threads.
+/// loaded once for all of them. Per query head the arithmetic is fixed — canonical 16-lane dot products, the canonical
+/// softmax (<see cref="Softmax"/>), weighted sum in order of position — so results do not depend on batching or threads.
 /// </summary>
 internal sealed class AttentionJob : IParallelBody
 {

@@ -245,6 +245,14 @@ public sealed class ForwardState
     {
         foreach (var w in (ReadOnlySpan<Linear?>)[w0, w1, w2])
             if (w is not null && x.Cols != w.In) throw new InvalidOperationException($"{w.Name}: input width {x.Cols}, expected {w.In}");
+        if (!SharePreparation(w0, w1, w2))
+        {
+            // The input keeps one quantized form; projections quantizing it differently run one after another.
+            MatMul(w0, x, y0);
+            MatMul(w1, x, y1);
+            if (w2 is not null) MatMul(w2, x, y2!);
+            return;
+        }
         long t = OpProfile.Start();
         w0.Prepare(x, Pool);
         w1.Prepare(x, Pool);
@@ -276,6 +284,15 @@ public sealed class ForwardState
         Pool.For(Count * Config.KvHeads, _attention);
         OpProfile.Stop("attention", __t);
     }
+
+    /// <summary>True when the projections prepare the input identically (ternary with one activation scheme, or all float).</summary>
+    private static bool SharePreparation(Linear w0, Linear w1, Linear? w2) =>
+        (w0, w1, w2) switch
+        {
+            (TernaryLinear a, TernaryLinear b, null) => a.Scheme == b.Scheme,
+            (TernaryLinear a, TernaryLinear b, TernaryLinear c) => a.Scheme == b.Scheme && a.Scheme == c.Scheme,
+            _ => w0 is not TernaryLinear && w1 is not TernaryLinear && w2 is not TernaryLinear,
+        };
 
     /// <summary>Rows [0, Rows) run over the matrices one after another: W0's rows, then W1's, then W2's.</summary>
     private sealed class StackedMatMulJob : IParallelBody

@@ -50,14 +50,14 @@ public sealed class FloatLinear : Linear
             var xt = x.Row(0);
             int r = row0;
             var xs = t_row is { } sb && sb.Length >= In ? sb.AsSpan(0, In) : (t_row = new float[Math.Max(In, 4096)]).AsSpan(0, In);
-            if (AllFinite && F16Dot.FourRowsSupported(In) && F16Dot.ScaleForFourRows(xt, xs))
+            if (row1 - row0 >= 4 && AllFinite && F16Dot.FourRowsSupported(In) && F16Dot.ScaleForFourRows(xt, xs))
             {
                 // Four rows at a time (contiguous in the file), prefetching the four rows two steps ahead.
                 Span<float> four = stackalloc float[4];
                 for (; r + 4 <= row1; r += 4)
                 {
                     if (r + 12 <= row1) for (int i = 8; i < 12; i++) Prefetch(Weights.RowData(r + i));
-                    unsafe { F16Dot.DotFinite4((ushort*)(Weights.Data + r * Weights.RowBytes), In, xs, four); }
+                    unsafe { F16Dot.DotFinite4((ushort*)(Weights.Data + r * Weights.RowBytes), Weights.RowBytes / 2, xs, four); }
                     for (int i = 0; i < 4; i++) y[r + i] = ExtraScale == 1f ? four[i] : four[i] * ExtraScale;
                 }
             }
