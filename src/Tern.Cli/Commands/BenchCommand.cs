@@ -41,21 +41,24 @@ internal static class BenchCommand
             using var m = Model.Load(path);
             double loadMs = load.Elapsed.TotalMilliseconds;
             var rows = new List<Row>();
+            long peakRss = 0;
             foreach (int t in ts)
             {
                 double? roof = null, bw = null;
                 if (!p.GetValue(noBandwidth) && tg.Any(n => n > 0))
                 {
+                    peakRss = Math.Max(peakRss, Process.GetCurrentProcess().PeakWorkingSet64);
                     using var pool = new WorkerPool(t);
                     bw = MemoryBandwidth.Measure(pool);
                     roof = bw / m.WeightBytesPerToken; // the full F16 output product's bytes, the lossless baseline
+                    ResetPeakRss(); // the probe's 1 GiB buffer (freed again) is not the engine's memory
                 }
                 foreach (int n in pp.Where(n => n > 0))
                     rows.Add(Profiled(io, p.GetValue(profile), () => new Row(ModelBenchmark.PromptProcessing(m, t, n, r, cacheType), null, null)));
                 foreach (int n in tg.Where(n => n > 0))
                     rows.Add(Profiled(io, p.GetValue(profile), () => new Row(ModelBenchmark.Generation(m, t, n, r, cacheType, p.GetValue(topK)), bw, roof)));
             }
-            long rss = Process.GetCurrentProcess().PeakWorkingSet64;
+            long rss = Math.Max(peakRss, Process.GetCurrentProcess().PeakWorkingSet64);
             var info = new Info(Path.GetFileName(path), new FileInfo(path).Length, m.WeightBytesPerToken, m.CopiedBytes, m.Kernel.Name, loadMs, rss);
             switch (format)
             {
@@ -87,6 +90,14 @@ internal static class BenchCommand
     }
 
     private sealed record Row(BenchResult Result, double? Bandwidth, double? Roof);
+
+    /// <summary>Linux: restart the peak-RSS high-water mark from the current RSS (elsewhere the probe stays in the peak).</summary>
+    private static void ResetPeakRss()
+    {
+        try { if (OperatingSystem.IsLinux()) File.WriteAllText("/proc/self/clear_refs", "5"); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
     private sealed record Info(string Model, long FileBytes, long BytesPerToken, long CopiedBytes, string Kernel, double LoadMs, long PeakRss);
 
     private static int[] ParseList(string s, string name, int min)
