@@ -52,11 +52,11 @@ public sealed class FloatLinear : Linear
             var xs = t_row is { } sb && sb.Length >= In ? sb.AsSpan(0, In) : (t_row = new float[Math.Max(In, 4096)]).AsSpan(0, In);
             if (row1 - row0 >= 4 && AllFinite && F16Dot.FourRowsSupported(In) && F16Dot.ScaleForFourRows(xt, xs))
             {
-                // Four rows at a time (contiguous in the file), prefetching the four rows two steps ahead.
+                // Four rows at a time (contiguous in the file). No software prefetch: four sequential row streams keep
+                // the hardware prefetcher busy, and prefetching 4–32 rows ahead measured 5–10 % slower (bench f16).
                 Span<float> four = stackalloc float[4];
                 for (; r + 4 <= row1; r += 4)
                 {
-                    if (r + 12 <= row1) for (int i = 8; i < 12; i++) Prefetch(Weights.RowData(r + i));
                     unsafe { F16Dot.DotFinite4((ushort*)(Weights.Data + r * Weights.RowBytes), Weights.RowBytes / 2, xs, four); }
                     for (int i = 0; i < 4; i++) y[r + i] = ExtraScale == 1f ? four[i] : four[i] * ExtraScale;
                 }
