@@ -31,6 +31,44 @@ public class DeterminismTests
         }
     }
 
+    /// <summary>
+    /// Grouped-query attention with 4 query heads per KV head (as in 2B-4T: four queries per key load, 16-key blocks):
+    /// a 45-token prompt (key blocks and remainders), alone and beside another sequence, on 1 and 2 threads, equals
+    /// token-by-token.
+    /// </summary>
+    [Fact]
+    public void GroupedQueryAttentionBatchedEqualsOneByOne()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("gqa4.gguf");
+        Tern.Dummy.DummyModelWriter.Write(path, Tern.Dummy.DummyModelSpec.Preset("tiny") with { Heads = 8, KvHeads = 2, Layers = 2, VocabSize = 600, Seed = 5 });
+        using var model = Model.Load(path);
+        var rng = new Random(3);
+        var ids = Enumerable.Range(0, 45).Select(_ => rng.Next(600)).ToArray();
+        var other = Enumerable.Range(0, 7).Select(_ => rng.Next(600)).ToArray();
+        int vocab = model.Config.VocabSize;
+        float[]? reference = null;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var ev = new Evaluator(model, threads);
+            var seq = new Sequence(model, 64);
+            var oneByOne = new List<float>();
+            foreach (int id in ids) oneByOne.AddRange(ev.Decode(seq, [id]));
+            reference ??= oneByOne.ToArray();
+            Assert.Equal(reference, oneByOne.ToArray());
+            Assert.Equal(reference, ev.Decode(new Sequence(model, 64), ids, allLogits: true));
+
+            // The same prompt in one forward pass beside another sequence's tokens (blocks must not cross caches).
+            var ca = new KvCache(model.Config, 64);
+            var cb = new KvCache(model.Config, 64);
+            var batch = new List<BatchToken>();
+            for (int i = 0; i < 3; i++) batch.Add(new BatchToken(other[i], i, cb, false));
+            for (int i = 0; i < ids.Length; i++) batch.Add(new BatchToken(ids[i], i, ca, true));
+            for (int i = 3; i < other.Length; i++) batch.Add(new BatchToken(other[i], i, cb, false));
+            Assert.Equal(reference, ev.Forward(batch.ToArray()).ToArray());
+        }
+    }
+
     [SharedFact]
     public void SequencesInOneBatchDoNotInfluenceEachOther()
     {
