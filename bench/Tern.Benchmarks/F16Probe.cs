@@ -29,25 +29,15 @@ public static unsafe class F16Probe
                 for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4(w + (long)r * k, k, xs, four);
             double four4 = reps * (double)bytes / sw.Elapsed.TotalSeconds / 1e9;
             Console.WriteLine($"F16 rows={rows} K={k} ({bytes / 1024} KB): one row {one:F1} GB/s, four rows {four4:F1} GB/s");
-            foreach (int ahead in new[] { 4, 8, 16, 32 })
-                foreach (int hint in new[] { 0, 1, 2 })
-                {
-                    sw.Restart();
-                    for (int i = 0; i < reps; i++)
-                        for (int r = 0; r + 4 <= rows; r += 4)
-                        {
-                            if (r + ahead + 4 <= rows)
-                            {
-                                byte* p = (byte*)(w + (long)(r + ahead) * k);
-                                for (int b = 0; b < 4 * k * 2; b += 64)
-                                    if (hint == 0) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + b);
-                                    else if (hint == 1) System.Runtime.Intrinsics.X86.Sse.Prefetch1(p + b);
-                                    else System.Runtime.Intrinsics.X86.Sse.PrefetchNonTemporal(p + b);
-                            }
-                            F16Dot.DotFinite4(w + (long)r * k, k, xs, four);
-                        }
-                    Console.WriteLine($"   four rows, prefetch {ahead} rows ahead with {(hint == 0 ? "t0" : hint == 1 ? "t1" : "nta")}: {reps * (double)bytes / sw.Elapsed.TotalSeconds / 1e9:F1} GB/s");
-                }
+            foreach (int ahead in new[] { 0, 512, 1024, 2048, 4096, 8192, 16384 })
+            {
+                F16Dot.PrefetchHalves = ahead;
+                sw.Restart();
+                for (int i = 0; i < reps; i++)
+                    for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4(w + (long)r * k, k, xs, four);
+                Console.WriteLine($"   four rows, in-loop prefetch {ahead * 2} bytes ahead per row: {reps * (double)bytes / sw.Elapsed.TotalSeconds / 1e9:F1} GB/s");
+            }
+            F16Dot.PrefetchHalves = 8192;
         }
         NativeMemory.AlignedFree(w);
     }
