@@ -148,6 +148,7 @@ public sealed unsafe class TopKOutput : IDisposable
         public TopKOutput Owner = null!;
         public float* X;
         public float[] Approx = [];
+        private const int PrefetchBytes = 16384;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int start, int end)
@@ -200,6 +201,11 @@ public sealed unsafe class TopKOutput : IDisposable
             int i = 0;
             for (; i <= cols - 16; i += 16)
             {
+                if ((i & 63) == 0) // one line per row every 64 values, 16 KB ahead (as the F16 dot: the hardware prefetcher alone lags)
+                {
+                    System.Runtime.Intrinsics.X86.Sse.Prefetch0(q0 + i + PrefetchBytes); System.Runtime.Intrinsics.X86.Sse.Prefetch0(q1 + i + PrefetchBytes);
+                    System.Runtime.Intrinsics.X86.Sse.Prefetch0(q2 + i + PrefetchBytes); System.Runtime.Intrinsics.X86.Sse.Prefetch0(q3 + i + PrefetchBytes);
+                }
                 var x = Vector512.Load(X + i);
                 a0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(q0 + i))), x, a0);
                 a1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(q1 + i))), x, a1);
