@@ -90,10 +90,7 @@ public static class Softmax
             sc.StoreUnsafe(ref px, (nuint)p);
             vmax = Vector256.ConditionalSelect(Vector256.GreaterThan(sc, vmax), sc, vmax);
         }
-        Span<float> lanes = stackalloc float[8];
-        vmax.CopyTo(lanes);
-        float max = float.NegativeInfinity;
-        foreach (float v in lanes) max = v > max ? v : max;
+        float max = MaxOf(Vector512.Create(vmax, vmax)); // both halves alike: the same largest lane
         for (int p = full; p < n; p++)
         {
             float sc = x[p] * scale;
@@ -115,6 +112,7 @@ public static class Softmax
         Normalize(x, inv, roundToHalf);
     }
 
+    /// <summary>Largest lane, compared with <c>&gt;</c> as the scalar reference does (NaN lanes never win).</summary>
     private static float MaxOf(Vector512<float> v)
     {
         Span<float> lanes = stackalloc float[16];
