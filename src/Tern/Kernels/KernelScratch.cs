@@ -8,12 +8,16 @@ internal static unsafe class KernelScratch
 {
     [ThreadStatic] private static byte[]? t_codes;
     [ThreadStatic] private static byte[]? t_acts;
+    [ThreadStatic] private static byte[]? t_lookup;
 
     /// <summary>At least <paramref name="bytes"/> bytes for unpacked codes, 64-byte aligned.</summary>
     public static byte* Codes(long bytes) => Aligned(ref t_codes, bytes);
 
     /// <summary>At least <paramref name="bytes"/> bytes for rearranged activations, 64-byte aligned.</summary>
     public static byte* Activations(long bytes) => Aligned(ref t_acts, bytes);
+
+    /// <summary>At least <paramref name="bytes"/> bytes for lookup tables and their accumulators, 64-byte aligned.</summary>
+    public static byte* Lookup(long bytes) => Aligned(ref t_lookup, bytes);
 
     private static byte* Aligned(ref byte[]? buffer, long bytes)
     {

@@ -201,7 +201,14 @@ public sealed unsafe class Avx512BWKernel : ITernaryKernel
 
     // ---------------------------------------------------------------- mat-mat
 
+    /// <summary>Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul512"/>), the rest by tiles.</summary>
     private static void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
+    {
+        int done = LookupMatMul512.Run(w, row0, row1, q, n, dots, stride, &TileMatMul);
+        if (done < n) TileMatMul(w, row0, row1, q + (long)done * w.Cols, n - done, dots + (long)done * stride, stride);
+    }
+
+    private static void TileMatMul(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
     {
         int k = w.Cols;
         int panelRows = Math.Clamp(PanelBytes / k & ~3, 4, 64);

@@ -133,6 +133,13 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
 
     // ---------------------------------------------------------------- mat-mat
 
+    /// <summary>Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul512"/>), the rest by tiles.</summary>
+    private static void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
+    {
+        int done = LookupMatMul512.Run(w, row0, row1, q, n, dots, stride, &TileMatMul);
+        if (done < n) TileMatMul(w, row0, row1, q + (long)done * w.Cols, n - done, dots + (long)done * stride, stride);
+    }
+
     /// <summary>
     /// Activations per token block, bytes: the block (n_b · k) stays in L2 (2 MB per core here) while every panel of the
     /// row range runs over it, and each panel's codes are unpacked once per block. Without blocking, n = 512 × k = 6912
@@ -145,7 +152,7 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
     // AggressiveOptimization: a prompt runs each projection only a few dozen times, so tiered compilation would leave
     // this driver (and the inlined Store) at tier 0 for much of the first prompt.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
+    private static void TileMatMul(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
     {
         int k = w.Cols;
         int tileRows = WideTiles ? 4 : 2, tileTokens = WideTiles ? 4 : 6;

@@ -1,0 +1,266 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Tern.Gguf;
+
+namespace Tern.Kernels.X86;
+
+/// <summary>
+/// Ternary mat-mat by table lookup (after T-MAC's idea, our own layout): 32 tokens sit in the int16 lanes of a 512-bit
+/// vector, and four weights of a row select one precomputed vector of their signed sums.
+/// <para><b>Tables.</b> For a group of four columns g and a block of 32 tokens, entry i = d₀ + 3d₁ + 9d₂ + 27d₃ (codes
+/// dₛ ∈ {0, 1, 2}, weight dₛ − 1) holds the 32 sums Σₛ (dₛ − 1)·q[t, 4g + s]: 81 entries of 64 bytes. One
+/// <c>vpaddw</c> of an entry does 4 weights × 32 tokens = 128 multiply-adds, where <c>vpdpbusd</c> on 256 bits does
+/// 32. Tables for four groups (20.7 KB) are built at a time and stay in L1 while every row of the range adds its four
+/// entries; building costs ~100 vector operations per group, shared by all the rows.</para>
+/// <para><b>Offsets.</b> Once per call, each row's codes become byte offsets into the four-group tables
+/// (<c>(g mod 4)·5184 + i·64</c>, 16 bits), stored pass by pass: the four offsets of row r for pass p sit at
+/// <c>off[(p·rows + r)·4]</c>, so a pass reads them sequentially. The offsets serve every 32-token block.</para>
+/// <para><b>Exactness.</b> |entry| ≤ 4 · 128 = 512, so an int16 lane takes 15 passes of 4 entries (30 720 ≤ 32 767)
+/// before it is widened into int32: every dot is the true integer sum. A row range holding the unused code 3 (which
+/// the reference decodes as +2) is left to the multiply-add kernels: <see cref="Run"/> returns 0.</para>
+/// </summary>
+internal static unsafe class LookupMatMul512
+{
+    /// <summary>Tokens per block: the int16 lanes of one 512-bit vector.</summary>
+    public const int Tokens = 32;
+    /// <summary>Below this many rows the per-block table building outweighs the lookups (tests may lower it).</summary>
+    internal const int MinRows = 64;
+
+    private const int Groups = 4;                       // groups of four columns per pass
+    private const int EntryBytes = 64;                  // one table entry: 32 int16
+    private const int GroupTableBytes = 81 * EntryBytes;
+    private const int TableBytes = Groups * GroupTableBytes;
+    /// <summary>Passes an int16 accumulator takes before widening: 15 · 4 · 512 = 30 720 ≤ 32 767.</summary>
+    private const int PassesPerWiden = 15;
+
+    public static bool IsSupported => Avx512BW.IsSupported;
+
+    /// <summary>
+    /// dots[t·stride + (r − row0)] = Σ T[r, ·]·q[t, ·] for the first whole blocks of 32 of the n tokens; returns how
+    /// many tokens it did (a multiple of 32; 0 for TQ1_0 or when the shape does not pay). A panel of rows holding code
+    /// 3 runs on <paramref name="fallback"/> (the caller's multiply-add tiles) for those tokens.
+    /// </summary>
+    public static int Run(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride, delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> fallback, int panelRows = 0) => w.Type switch
+    {
+        GgmlType.I2_S => Run<I2SLayout>(w, row0, row1, q, n, dots, stride, fallback, panelRows > 0 ? panelRows : PanelRows),
+        GgmlType.TQ2_0 => Run<TQ2Layout>(w, row0, row1, q, n, dots, stride, fallback, panelRows > 0 ? panelRows : PanelRows),
+        _ => 0,
+    };
+
+    /// <summary>
+    /// Rows per panel: a panel's int16 and int32 accumulators (192 bytes per row) stay in L2, and the tables are
+    /// rebuilt per panel and block. Measured at 2B-4T shapes (`Tern.Benchmarks -- throughput --tokens 512`, 1 thread,
+    /// alternating): 4096 rows 181–185 GMAC/s, 8192 157–184, 1024 117–122; the multiply-add tiles 148–149.
+    /// </summary>
+    internal const int PanelRows = 4096;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Run<L>(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride, delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> fallback, int maxPanelRows) where L : struct, ITwoBitLayout
+    {
+        int rows = row1 - row0, k = w.Cols, blocks = n / Tokens;
+        if (!IsSupported || blocks == 0 || rows < MinRows) return 0;
+        // Panels of equal size (the last one not much smaller than the others).
+        int panels = (rows + maxPanelRows - 1) / maxPanelRows, panelRows = (rows + panels - 1) / panels;
+        var off = (ushort*)KernelScratch.Codes((long)panelRows * k / 2);
+        int chunk = Math.Min(blocks, BlocksPerChunk);
+        byte* scratch = KernelScratch.Lookup(TableBytes + (long)chunk * k * Tokens * 2 + (long)panelRows * Tokens * 6);
+        var xt = (short*)(scratch + TableBytes);
+        var acc16 = (short*)(xt + (long)chunk * k * Tokens);
+        var acc32 = (int*)(acc16 + (long)panelRows * Tokens);
+        for (int b0 = 0; b0 < blocks; b0 += chunk)
+        {
+            int nb = Math.Min(chunk, blocks - b0);
+            for (int b = 0; b < nb; b++) Transpose(q + (long)(b0 + b) * Tokens * k, k, xt + (long)b * k * Tokens);
+            for (int p0 = 0; p0 < rows; p0 += panelRows)
+            {
+                int pr = Math.Min(panelRows, rows - p0);
+                if (Offsets<L>(w.Data + (row0 + p0) * L.RowBytes(k), pr, k, off))
+                    Panel<L>(off, pr, k, xt, nb, scratch, acc16, acc32, dots + (long)b0 * Tokens * stride + p0, stride);
+                else
+                    fallback(w, row0 + p0, row0 + p0 + pr, q + (long)b0 * Tokens * k, nb * Tokens, dots + (long)b0 * Tokens * stride + p0, stride);
+            }
+        }
+        return blocks * Tokens;
+    }
+
+    /// <summary>Blocks whose transposed activations are kept at once (64 KB per block and 1000 columns).</summary>
+    private const int BlocksPerChunk = 32;
+
+    /// <summary>One panel of rows (their offsets ready) over nb blocks of transposed activations.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Panel<L>(ushort* off, int rows, int k, short* xt, int nb, byte* tables, short* acc16, int* acc32, int* dots, int stride) where L : struct, ITwoBitLayout
+    {
+        int passes = k / 16;
+        new Span<byte>(acc16, rows * Tokens * 2).Clear(); // the last pass of each block leaves it zero again
+        for (int b = 0; b < nb; b++)
+        {
+            short* x = xt + (long)b * k * Tokens;
+            new Span<byte>(acc32, rows * Tokens * 4).Clear();
+            for (int p = 0; p < passes; p++)
+            {
+                BuildTables<L>(x, p, tables);
+                if ((p + 1) % PassesPerWiden == 0 || p == passes - 1) RowsPassWiden(off + (long)p * rows * 4, rows, tables, acc16, acc32);
+                else RowsPass(off + (long)p * rows * 4, rows, tables, acc16);
+            }
+            Store(acc32, rows, dots + (long)b * Tokens * stride, stride);
+        }
+    }
+
+    /// <summary>
+    /// Table offsets of every packed byte (one group: its four weights, digit s at bits 2s) of the rows, pass by pass:
+    /// <c>off[(p·rows + r)·4 + g]</c> for group g of pass p, so a pass reads 8 consecutive bytes per row. The base-3
+    /// index of a byte is lo[b &amp; 15] + hi[b &gt;&gt; 4] (two <c>vpshufb</c>); a nibble holding code 3 maps to
+    /// 0x80, which makes the call return false.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static bool Offsets<L>(byte* w, int rows, int k, ushort* off) where L : struct, ITwoBitLayout
+    {
+        long rb = L.RowBytes(k), pass = (long)rows * 4;
+        const byte X = 0x80;
+        var lo = Vector512.Create(Vector128.Create((byte)0, 1, 2, X, 3, 4, 5, X, 6, 7, 8, X, X, X, X, X));
+        var hi = Vector512.Create(Vector128.Create((byte)0, 9, 18, X, 27, 36, 45, X, 54, 63, 72, X, X, X, X, X));
+        var nibble = Vector512.Create((byte)15);
+        var groupBase = Vector512.Create(Vector128.Create((ushort)0, GroupTableBytes, 2 * GroupTableBytes, 3 * GroupTableBytes, 0, GroupTableBytes, 2 * GroupTableBytes, 3 * GroupTableBytes));
+        var bad = Vector512<byte>.Zero;
+        // Half by half, row by row: the 8 stores of a row go to 8 pass arrays, each written sequentially.
+        for (int h = 0; h < k / 128; h++)
+        {
+            byte* src = w + (h >> 1) * L.ChunkBytes + (h & 1) * 32;
+            ushort* dst = off + h * 8 * pass;
+            for (int r = 0; r < rows; r++, src += rb, dst += 4)
+            {
+                var b = Vector256.Load(src);
+                var l = Avx2.Shuffle(lo.GetLower(), b & nibble.GetLower());
+                var u = Avx2.Shuffle(hi.GetLower(), Vector256.ShiftRightLogical(b.AsUInt16(), 4).AsByte() & nibble.GetLower());
+                bad |= Vector512.Create(l | u, Vector256<byte>.Zero);
+                var o = (Vector512.ShiftLeft(Avx512BW.ConvertToVector512UInt16(l + u), 6) + groupBase).AsUInt64();
+                var o01 = o.GetLower().GetLower();
+                var o23 = o.GetLower().GetUpper();
+                var o45 = o.GetUpper().GetLower();
+                var o67 = o.GetUpper().GetUpper();
+                *(ulong*)dst = o01.ToScalar();
+                *(ulong*)(dst + pass) = o01.GetElement(1);
+                *(ulong*)(dst + 2 * pass) = o23.ToScalar();
+                *(ulong*)(dst + 3 * pass) = o23.GetElement(1);
+                *(ulong*)(dst + 4 * pass) = o45.ToScalar();
+                *(ulong*)(dst + 5 * pass) = o45.GetElement(1);
+                *(ulong*)(dst + 6 * pass) = o67.ToScalar();
+                *(ulong*)(dst + 7 * pass) = o67.GetElement(1);
+            }
+        }
+        return (bad & Vector512.Create(X)) == Vector512<byte>.Zero;
+    }
+
+    /// <summary>
+    /// xt[c·32 + t] = q[t, c] as int16, for the 32 tokens of a block. Sixteen columns at a time, token by token: the
+    /// stores run sequentially through 1 KB, and the 32 token rows are read 16 bytes at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(sbyte* q, int k, short* xt)
+    {
+        for (int c0 = 0; c0 < k; c0 += 16, xt += 16 * Tokens)
+            for (int t = 0; t < Tokens; t++)
+            {
+                sbyte* src = q + (long)t * k + c0;
+                var v = Avx512BW.ConvertToVector512Int16(Vector256.Create(Vector128.Load(src), Vector128<sbyte>.Zero)).AsInt16().GetLower();
+                for (int c = 0; c < 16; c++) xt[c * Tokens + t] = v.GetElement(c);
+            }
+    }
+
+    /// <summary>
+    /// The 81 entries of each of pass p's four groups (bytes 4p … 4p + 3 of a row's packed data), from the transposed
+    /// activations of their columns: byte j of the 128-value half h holds column 128h + 32·plane + j, digit s being
+    /// the plane at bit shift 2s.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void BuildTables<L>(short* xt, int p, byte* tables) where L : struct, ITwoBitLayout
+    {
+        int h = p / 8, j0 = (p % 8) * 4;
+        short* x0 = xt + (h * 128 + 32 * Plane<L>(0) + j0) * Tokens;
+        short* x1 = xt + (h * 128 + 32 * Plane<L>(1) + j0) * Tokens;
+        short* x2 = xt + (h * 128 + 32 * Plane<L>(2) + j0) * Tokens;
+        short* x3 = xt + (h * 128 + 32 * Plane<L>(3) + j0) * Tokens;
+        for (int g = 0; g < Groups; g++)
+        {
+            var a0 = Vector512.Load(x0 + g * Tokens);
+            var a1 = Vector512.Load(x1 + g * Tokens);
+            var a2 = Vector512.Load(x2 + g * Tokens);
+            var a3 = Vector512.Load(x3 + g * Tokens);
+            var e = (short*)(tables + g * GroupTableBytes);
+            // Entry 27d₃ + 9d₂ + 3d₁ + d₀, written in index order, straight-line.
+            Nine(a0, a1, -a3 - a2, e);
+            Nine(a0, a1, -a3, e + 9 * Tokens);
+            Nine(a0, a1, a2 - a3, e + 18 * Tokens);
+            Nine(a0, a1, -a2, e + 27 * Tokens);
+            Nine(a0, a1, Vector512<short>.Zero, e + 36 * Tokens);
+            Nine(a0, a1, a2, e + 45 * Tokens);
+            Nine(a0, a1, a3 - a2, e + 54 * Tokens);
+            Nine(a0, a1, a3, e + 63 * Tokens);
+            Nine(a0, a1, a3 + a2, e + 72 * Tokens);
+        }
+    }
+
+    /// <summary>The nine entries v + (d₁ − 1)·a₁ + (d₀ − 1)·a₀ from e on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Nine(Vector512<short> a0, Vector512<short> a1, Vector512<short> v, short* e)
+    {
+        Three(a0, v - a1, e);
+        Three(a0, v, e + 3 * Tokens);
+        Three(a0, v + a1, e + 6 * Tokens);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Three(Vector512<short> a0, Vector512<short> v, short* e)
+    {
+        (v - a0).Store(e);
+        v.Store(e + Tokens);
+        (v + a0).Store(e + 2 * Tokens);
+    }
+
+    /// <summary>The plane whose bits sit at shift 2s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Plane<L>(int s) where L : struct, ITwoBitLayout => L.Shift(0) == 2 * s ? 0 : L.Shift(1) == 2 * s ? 1 : L.Shift(2) == 2 * s ? 2 : 3;
+
+    /// <summary>acc16[r] += the four table entries row r's offsets select, for every row.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RowsPass(ushort* off, int rows, byte* tables, short* acc)
+    {
+        for (int r = 0; r < rows; r++, off += 4, acc += Tokens)
+        {
+            var s = Vector512.Load((short*)(tables + off[0])) + Vector512.Load((short*)(tables + off[1]));
+            var u = Vector512.Load((short*)(tables + off[2])) + Vector512.Load((short*)(tables + off[3]));
+            (Vector512.Load(acc) + s + u).Store(acc);
+        }
+    }
+
+    /// <summary>The last pass before widening: acc32[r] += acc16[r] + the four entries (sign-extended), acc16[r] = 0.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RowsPassWiden(ushort* off, int rows, byte* tables, short* acc16, int* acc32)
+    {
+        for (int r = 0; r < rows; r++, off += 4, acc16 += Tokens, acc32 += Tokens)
+        {
+            var s = Vector512.Load((short*)(tables + off[0])) + Vector512.Load((short*)(tables + off[1]));
+            var u = Vector512.Load((short*)(tables + off[2])) + Vector512.Load((short*)(tables + off[3]));
+            var v = Vector512.Load(acc16) + s + u;
+            (Vector512.Load(acc32) + Avx512BW.ConvertToVector512Int32(v.GetLower())).Store(acc32);
+            (Vector512.Load(acc32 + 16) + Avx512BW.ConvertToVector512Int32(v.GetUpper())).Store(acc32 + 16);
+            Vector512<short>.Zero.Store(acc16);
+        }
+    }
+
+    /// <summary>dots[t·stride + r] = acc32[r·32 + t], 16 rows at a time (their 2 KB of sums stay in L1).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Store(int* acc32, int rows, int* dots, int stride)
+    {
+        for (int r0 = 0; r0 < rows; r0 += 16)
+        {
+            int r1 = Math.Min(rows, r0 + 16);
+            for (int t = 0; t < Tokens; t++)
+            {
+                int* d = dots + (long)t * stride;
+                for (int r = r0; r < r1; r++) d[r] = acc32[r * Tokens + t];
+            }
+        }
+    }
+}
