@@ -69,6 +69,13 @@ public static class KernelConformance
                 foreach (int n in new[] { 16, 32, 47, 50 })
                     Run(m, 2, 19, RandomActivations(rng, n * 3 * block), n);
             }
+            // Enough rows and tokens for the table-lookup mat-mat (whole blocks of 32 tokens, ≥ 64 rows), with and
+            // without code 3 (a panel holding it goes to the tiles).
+            foreach (bool raw in new[] { false, true })
+            {
+                var m = TestMatrix.Random(type, 72, 2 * block, rng, rawBytes: raw);
+                Run(m, 1, 71, RandomActivations(rng, 37 * 2 * block), 37);
+            }
             var big = TestMatrix.Random(type, 9, 6912, rng, rawBytes: false);
             Run(big, 0, 9, RandomActivations(rng, 6912), 1);
             Run(big, 2, 9, RandomActivations(rng, 5 * 6912), 5);
@@ -88,6 +95,8 @@ public static class KernelConformance
                     Run(m, 1, 6, q, 6);
                     Run(m, 1, 6, Enumerable.Repeat(v, 33 * 6912).ToArray(), 33);
                 }
+                var wide = TestMatrix.Constant(type, 64, 6912, v < 0 ? (sbyte)-1 : (sbyte)1); // |table entry| = 4·|v| in every lane
+                Run(wide, 0, 64, Enumerable.Repeat(v, 32 * 6912).ToArray(), 32);
             }
         }
         return failures;
