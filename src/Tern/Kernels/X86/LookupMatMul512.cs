@@ -123,49 +123,88 @@ internal static unsafe class LookupMatMul512
         var nibble = Vector512.Create((byte)15);
         var groupBase = Vector512.Create(Vector128.Create((ushort)0, GroupTableBytes, 2 * GroupTableBytes, 3 * GroupTableBytes, 0, GroupTableBytes, 2 * GroupTableBytes, 3 * GroupTableBytes));
         var bad = Vector512<byte>.Zero;
-        // Half by half, row by row: the 8 stores of a row go to 8 pass arrays, each written sequentially.
-        for (int h = 0; h < k / 128; h++)
+        // Sixteen rows at a time (10–28 KB of weights, read row by row), half by half within them: the 8 stores of a
+        // row go to 8 pass arrays, each written 128 bytes at a time.
+        for (int r0 = 0; r0 < rows; r0 += 16)
         {
-            byte* src = w + (h >> 1) * L.ChunkBytes + (h & 1) * 32;
-            ushort* dst = off + h * 8 * pass;
-            for (int r = 0; r < rows; r++, src += rb, dst += 4)
+            int r1 = Math.Min(rows, r0 + 16);
+            for (int h = 0; h < k / 128; h++)
             {
-                var b = Vector256.Load(src);
-                var l = Avx2.Shuffle(lo.GetLower(), b & nibble.GetLower());
-                var u = Avx2.Shuffle(hi.GetLower(), Vector256.ShiftRightLogical(b.AsUInt16(), 4).AsByte() & nibble.GetLower());
-                bad |= Vector512.Create(l | u, Vector256<byte>.Zero);
-                var o = (Vector512.ShiftLeft(Avx512BW.ConvertToVector512UInt16(l + u), 6) + groupBase).AsUInt64();
-                var o01 = o.GetLower().GetLower();
-                var o23 = o.GetLower().GetUpper();
-                var o45 = o.GetUpper().GetLower();
-                var o67 = o.GetUpper().GetUpper();
-                *(ulong*)dst = o01.ToScalar();
-                *(ulong*)(dst + pass) = o01.GetElement(1);
-                *(ulong*)(dst + 2 * pass) = o23.ToScalar();
-                *(ulong*)(dst + 3 * pass) = o23.GetElement(1);
-                *(ulong*)(dst + 4 * pass) = o45.ToScalar();
-                *(ulong*)(dst + 5 * pass) = o45.GetElement(1);
-                *(ulong*)(dst + 6 * pass) = o67.ToScalar();
-                *(ulong*)(dst + 7 * pass) = o67.GetElement(1);
+                byte* src = w + r0 * rb + (h >> 1) * L.ChunkBytes + (h & 1) * 32;
+                ushort* dst = off + h * 8 * pass + r0 * 4;
+                for (int r = r0; r < r1; r++, src += rb, dst += 4)
+                {
+                    var b = Vector256.Load(src);
+                    var l = Avx2.Shuffle(lo.GetLower(), b & nibble.GetLower());
+                    var u = Avx2.Shuffle(hi.GetLower(), Vector256.ShiftRightLogical(b.AsUInt16(), 4).AsByte() & nibble.GetLower());
+                    bad |= Vector512.Create(l | u, Vector256<byte>.Zero);
+                    var o = (Vector512.ShiftLeft(Avx512BW.ConvertToVector512UInt16(l + u), 6) + groupBase).AsUInt64();
+                    var o01 = o.GetLower().GetLower();
+                    var o23 = o.GetLower().GetUpper();
+                    var o45 = o.GetUpper().GetLower();
+                    var o67 = o.GetUpper().GetUpper();
+                    *(ulong*)dst = o01.ToScalar();
+                    *(ulong*)(dst + pass) = o01.GetElement(1);
+                    *(ulong*)(dst + 2 * pass) = o23.ToScalar();
+                    *(ulong*)(dst + 3 * pass) = o23.GetElement(1);
+                    *(ulong*)(dst + 4 * pass) = o45.ToScalar();
+                    *(ulong*)(dst + 5 * pass) = o45.GetElement(1);
+                    *(ulong*)(dst + 6 * pass) = o67.ToScalar();
+                    *(ulong*)(dst + 7 * pass) = o67.GetElement(1);
+                }
             }
         }
         return (bad & Vector512.Create(X)) == Vector512<byte>.Zero;
     }
 
     /// <summary>
-    /// xt[c·32 + t] = q[t, c] as int16, for the 32 tokens of a block. Sixteen columns at a time, token by token: the
-    /// stores run sequentially through 1 KB, and the 32 token rows are read 16 bytes at a time.
+    /// xt[c·32 + t] = q[t, c] as int16, for the 32 tokens of a block, 16 columns at a time: vector R_t holds tokens t
+    /// and t + 16 (16 columns each, sign-extended), and three rounds of unpacks (16-, 32-, 64-bit) transpose both
+    /// 256-bit halves at once, leaving in C[8n + p] column p (lanes 0, 2) and p + 8 (lanes 1, 3) of tokens 8n … 8n + 7
+    /// (and 16 + 8n …); one two-source permute per column joins n = 0 and 1.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(sbyte* q, int k, short* xt)
     {
+        var r = stackalloc Vector512<short>[16];
+        var b = stackalloc Vector512<int>[16];
+        var lowCols = Vector512.Create(0L, 1, 8, 9, 4, 5, 12, 13);
+        var highCols = Vector512.Create(2L, 3, 10, 11, 6, 7, 14, 15);
         for (int c0 = 0; c0 < k; c0 += 16, xt += 16 * Tokens)
-            for (int t = 0; t < Tokens; t++)
+        {
+            for (int t = 0; t < 16; t++)
+                r[t] = Avx512BW.ConvertToVector512Int16(Vector256.Create(Vector128.Load(q + (long)t * k + c0), Vector128.Load(q + (long)(t + 16) * k + c0)));
+            for (int i = 0; i < 8; i++) // 16-bit: rows 2i, 2i + 1 interleaved; positions 0–3 (a = 0) and 4–7 (a = 1)
             {
-                sbyte* src = q + (long)t * k + c0;
-                var v = Avx512BW.ConvertToVector512Int16(Vector256.Create(Vector128.Load(src), Vector128<sbyte>.Zero)).AsInt16().GetLower();
-                for (int c = 0; c < 16; c++) xt[c * Tokens + t] = v.GetElement(c);
+                var x = r[2 * i];
+                var y = r[2 * i + 1];
+                r[2 * i] = Avx512BW.UnpackLow(x, y);
+                r[2 * i + 1] = Avx512BW.UnpackHigh(x, y);
             }
+            for (int m = 0; m < 2 * 2; m++) // 32-bit: rows 4m … 4m + 3
+                for (int a = 0; a < 2; a++)
+                {
+                    var x = r[4 * m + a].AsInt32();
+                    var y = r[4 * m + 2 + a].AsInt32();
+                    b[4 * m + 2 * a] = Avx512F.UnpackLow(x, y);
+                    b[4 * m + 2 * a + 1] = Avx512F.UnpackHigh(x, y);
+                }
+            for (int n = 0; n < 2; n++) // 64-bit: rows 8n … 8n + 7, position p = 4a + 2b + d
+                for (int ab = 0; ab < 4; ab++)
+                {
+                    var x = b[8 * n + ab].AsInt64();
+                    var y = b[8 * n + 4 + ab].AsInt64();
+                    r[8 * n + 2 * ab] = Avx512F.UnpackLow(x, y).AsInt16();
+                    r[8 * n + 2 * ab + 1] = Avx512F.UnpackHigh(x, y).AsInt16();
+                }
+            for (int p = 0; p < 8; p++)
+            {
+                var lo = r[p].AsInt64();
+                var hi = r[8 + p].AsInt64();
+                Avx512F.PermuteVar8x64x2(lo, lowCols, hi).AsInt16().Store(xt + p * Tokens);
+                Avx512F.PermuteVar8x64x2(lo, highCols, hi).AsInt16().Store(xt + (p + 8) * Tokens);
+            }
+        }
     }
 
     /// <summary>
