@@ -122,11 +122,11 @@ internal static unsafe class LookupMatMul512
     {
         long rb = L.RowBytes(k), pass = (long)rows * 4;
         const byte X = 0x80;
-        var lo = Vector512.Create(Vector128.Create((byte)0, 1, 2, X, 3, 4, 5, X, 6, 7, 8, X, X, X, X, X));
-        var hi = Vector512.Create(Vector128.Create((byte)0, 9, 18, X, 27, 36, 45, X, 54, 63, 72, X, X, X, X, X));
-        var nibble = Vector512.Create((byte)15);
+        var lo = Vector256.Create(Vector128.Create((byte)0, 1, 2, X, 3, 4, 5, X, 6, 7, 8, X, X, X, X, X));
+        var hi = Vector256.Create(Vector128.Create((byte)0, 9, 18, X, 27, 36, 45, X, 54, 63, 72, X, X, X, X, X));
+        var nibble = Vector256.Create((byte)15);
         var groupBase = Vector512.Create(Vector128.Create((ushort)0, GroupTableBytes, 2 * GroupTableBytes, 3 * GroupTableBytes, 0, GroupTableBytes, 2 * GroupTableBytes, 3 * GroupTableBytes));
-        var bad = Vector512<byte>.Zero;
+        var bad = Vector256<byte>.Zero;
         // Sixteen rows at a time (10–28 KB of weights, read row by row), half by half within them: the 8 stores of a
         // row go to 8 pass arrays, each written 128 bytes at a time.
         for (int r0 = 0; r0 < rows; r0 += 16)
@@ -139,9 +139,9 @@ internal static unsafe class LookupMatMul512
                 for (int r = r0; r < r1; r++, src += rb, dst += 4)
                 {
                     var b = Vector256.Load(src);
-                    var l = Avx2.Shuffle(lo.GetLower(), b & nibble.GetLower());
-                    var u = Avx2.Shuffle(hi.GetLower(), Vector256.ShiftRightLogical(b.AsUInt16(), 4).AsByte() & nibble.GetLower());
-                    bad |= Vector512.Create(l | u, Vector256<byte>.Zero);
+                    var l = Avx2.Shuffle(lo, b & nibble);
+                    var u = Avx2.Shuffle(hi, Vector256.ShiftRightLogical(b.AsUInt16(), 4).AsByte() & nibble);
+                    bad |= l | u;
                     var o = (Vector512.ShiftLeft(Avx512BW.ConvertToVector512UInt16(l + u), 6) + groupBase).AsUInt64();
                     var o01 = o.GetLower().GetLower();
                     var o23 = o.GetLower().GetUpper();
@@ -158,7 +158,7 @@ internal static unsafe class LookupMatMul512
                 }
             }
         }
-        return (bad & Vector512.Create(X)) == Vector512<byte>.Zero;
+        return (bad & Vector256.Create(X)) == Vector256<byte>.Zero;
     }
 
     /// <summary>
