@@ -55,9 +55,9 @@ public class LookupMatMulTests
         }
     }
 
-    /// <summary>More blocks than one chunk of transposed activations holds (32), plus a remainder.</summary>
+    /// <summary>Many blocks (each transposed in turn into the same buffer), plus a remainder.</summary>
     [Fact]
-    public void ManyBlocks_RunInChunks()
+    public void ManyBlocks_AndARemainder()
     {
         if (!LookupMatMul512.IsSupported) { Console.WriteLine("LookupMatMul512: no AVX-512BW here, skipped"); return; }
         var rng = new Random(26);

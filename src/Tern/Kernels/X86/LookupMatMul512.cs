@@ -17,7 +17,7 @@ namespace Tern.Kernels.X86;
 /// <para><b>Offsets.</b> Once per call and panel of rows, each packed byte becomes a byte offset into its pass's tables
 /// (<c>(g mod 4)·5184 + i·64</c>, 16 bits), stored pass by pass: the four offsets of row r for pass p sit at
 /// <c>off[(p·rows + r)·4]</c>, so a pass reads them sequentially. The offsets serve every 32-token block; the
-/// activations are transposed once per call (32 tokens of a column in one vector).</para>
+/// activations are transposed block by block, just before use (32 tokens of a column in one vector).</para>
 /// <para><b>Exactness.</b> |entry| ≤ 4 · 128 = 512, so an int16 lane takes 14 passes of 4 entries (28 672 ≤ 32 767)
 /// before it is widened into int32: every dot is the true integer sum. A panel holding the unused code 3 (which the
 /// reference decodes as +2) is left to the caller's multiply-add tiles.</para>
@@ -65,50 +65,44 @@ internal static unsafe class LookupMatMul512
         // Panels of equal size (the last one not much smaller than the others).
         int panels = (rows + maxPanelRows - 1) / maxPanelRows, panelRows = (rows + panels - 1) / panels;
         var off = (ushort*)KernelScratch.Codes((long)panelRows * k / 2);
-        int chunk = Math.Min(blocks, BlocksPerChunk);
-        byte* scratch = KernelScratch.Lookup(2 * TableBytes + (long)chunk * k * Tokens * 2 + (long)panelRows * Tokens * 6);
+        byte* scratch = KernelScratch.Lookup(2 * TableBytes + (long)k * Tokens * 2 + (long)panelRows * Tokens * 6);
         var xt = (short*)(scratch + 2 * TableBytes);
-        var acc16 = (short*)(xt + (long)chunk * k * Tokens);
+        var acc16 = (short*)(xt + (long)k * Tokens);
         var acc32 = (int*)(acc16 + (long)panelRows * Tokens);
-        for (int b0 = 0; b0 < blocks; b0 += chunk)
+        for (int p0 = 0; p0 < rows; p0 += panelRows)
         {
-            int nb = Math.Min(chunk, blocks - b0);
-            for (int b = 0; b < nb; b++) Transpose(q + (long)(b0 + b) * Tokens * k, k, xt + (long)b * k * Tokens);
-            for (int p0 = 0; p0 < rows; p0 += panelRows)
+            int pr = Math.Min(panelRows, rows - p0);
+            if (!Offsets<L>(w.Data + (row0 + p0) * L.RowBytes(k), pr, k, off))
             {
-                int pr = Math.Min(panelRows, rows - p0);
-                if (Offsets<L>(w.Data + (row0 + p0) * L.RowBytes(k), pr, k, off))
-                    Panel<L>(off, pr, k, xt, nb, scratch, acc16, acc32, dots + (long)b0 * Tokens * stride + p0, stride);
-                else
-                    fallback(w, row0 + p0, row0 + p0 + pr, q + (long)b0 * Tokens * k, nb * Tokens, dots + (long)b0 * Tokens * stride + p0, stride);
+                fallback(w, row0 + p0, row0 + p0 + pr, q, blocks * Tokens, dots + p0, stride);
+                continue;
+            }
+            new Span<byte>(acc16, pr * Tokens * 2).Clear(); // the last pass of each block leaves it zero again
+            for (int b = 0; b < blocks; b++)
+            {
+                // Transposed block by block, just before use: its 64 KB per 1000 columns stay in L2 for the block.
+                Transpose(q + (long)b * Tokens * k, k, xt);
+                Block<L>(off, pr, k, xt, scratch, acc16, acc32, dots + (long)b * Tokens * stride + p0, stride);
             }
         }
         return blocks * Tokens;
     }
 
-    /// <summary>Blocks whose transposed activations are kept at once (64 KB per block and 1000 columns).</summary>
-    private const int BlocksPerChunk = 32;
-
-    /// <summary>One panel of rows (their offsets ready) over nb blocks of transposed activations.</summary>
+    /// <summary>One block of 32 tokens (transposed) over a panel of rows whose offsets are ready.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Panel<L>(ushort* off, int rows, int k, short* xt, int nb, byte* tables, short* acc16, int* acc32, int* dots, int stride) where L : struct, ITwoBitLayout
+    private static void Block<L>(ushort* off, int rows, int k, short* xt, byte* tables, short* acc16, int* acc32, int* dots, int stride) where L : struct, ITwoBitLayout
     {
         int passes = k / 16;
-        new Span<byte>(acc16, rows * Tokens * 2).Clear(); // the last pass of each block leaves it zero again
-        for (int b = 0; b < nb; b++)
+        new Span<byte>(acc32, rows * Tokens * 4).Clear();
+        for (int p = 0; p < passes; p += 2) // passes come in pairs: k is a multiple of 128
         {
-            short* x = xt + (long)b * k * Tokens;
-            new Span<byte>(acc32, rows * Tokens * 4).Clear();
-            for (int p = 0; p < passes; p += 2) // passes come in pairs: k is a multiple of 128
-            {
-                BuildTables<L>(x, p, tables);
-                BuildTables<L>(x, p + 1, tables + TableBytes);
-                ushort* o0 = off + (long)p * rows * 4, o1 = o0 + rows * 4;
-                if ((p + 2) % PassesPerWiden == 0 || p + 2 == passes) RowsPassWiden(o0, o1, rows, tables, acc16, acc32);
-                else RowsPass(o0, o1, rows, tables, acc16);
-            }
-            Store(acc32, rows, dots + (long)b * Tokens * stride, stride);
+            BuildTables<L>(xt, p, tables);
+            BuildTables<L>(xt, p + 1, tables + TableBytes);
+            ushort* o0 = off + (long)p * rows * 4, o1 = o0 + rows * 4;
+            if ((p + 2) % PassesPerWiden == 0 || p + 2 == passes) RowsPassWiden(o0, o1, rows, tables, acc16, acc32);
+            else RowsPass(o0, o1, rows, tables, acc16);
         }
+        Store(acc32, rows, dots, stride);
     }
 
     /// <summary>
