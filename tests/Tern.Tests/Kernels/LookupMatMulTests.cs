@@ -32,9 +32,18 @@ public class LookupMatMulTests
     }
 
     /// <summary>The 2-bit types the lookup path takes (TQ1_0 stays with the tiles).</summary>
-    /// <summary>What the kernels pass for panels holding code 3: here the scalar reference.</summary>
-    private static unsafe void Fallback(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
+    private static long s_grow;
+
+    /// <summary>
+    /// What the kernels pass for panels holding code 3: here the scalar reference, after growing the per-thread code
+    /// scratch the lookup path keeps its offsets in (as the tiles may) and collecting the old buffer.
+    /// </summary>
+    private static unsafe void Fallback(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
+    {
+        KernelScratch.Codes((8 << 20) + Interlocked.Add(ref s_grow, 1 << 16));
+        GC.Collect();
         ReferenceTernaryKernel.Instance.Dots(w, row0, row1, new ReadOnlySpan<sbyte>(q, n * w.Cols), n, new Span<int>(dots, (n - 1) * stride + row1 - row0), stride);
+    }
 
     public static TheoryData<GgmlType> Types() => new(GgmlType.I2_S, GgmlType.TQ2_0);
 
@@ -97,6 +106,8 @@ public class LookupMatMulTests
         var q = KernelConformance.RandomActivations(rng, 40 * 512);
         // Panels [0, 47), [47, 94), [94, 140): the last one, with the code 3, runs on the fallback.
         Assert.Equal((32, (string?)null), RunDirect(m, 0, 140, q, 40, panelRows: 47));
+        // Panels [0, 35), [35, 70), [70, 105), [105, 140): the code 3 in the third, panels after it on lookups again.
+        Assert.Equal((32, (string?)null), RunDirect(m, 0, 140, q, 40, panelRows: 35));
         Assert.Equal((32, (string?)null), RunDirect(m, 0, 140, q, 40));
         foreach (var kernel in KernelRegistry.Supported)
             Assert.Null(KernelConformance.Check(kernel, m, 0, 140, q, 40));

@@ -75,6 +75,8 @@ internal static unsafe class LookupMatMul512
             if (!Offsets<L>(w.Data + (row0 + p0) * L.RowBytes(k), pr, k, off))
             {
                 fallback(w, row0 + p0, row0 + p0 + pr, q, blocks * Tokens, dots + p0, stride);
+                // The tiles use the same per-thread code scratch and may have grown it: fetch it again.
+                off = (ushort*)KernelScratch.Codes((long)panelRows * k / 2);
                 continue;
             }
             new Span<byte>(acc16, pr * Tokens * 2).Clear(); // the last pass of each block leaves it zero again
