@@ -61,7 +61,8 @@ internal static unsafe class LookupMatMul512
     private static int Run<L>(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride, delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> fallback, int maxPanelRows) where L : struct, ITwoBitLayout
     {
         int rows = row1 - row0, k = w.Cols, blocks = n / Tokens;
-        if (!IsSupported || blocks == 0 || rows < MinRows) return 0;
+        // Rows of 2²⁰ values or more (no model has them) stay with the tiles: scratch stays well below 2 GB.
+        if (!IsSupported || blocks == 0 || rows < MinRows || k >= 1 << 20) return 0;
         // Panels of equal size (the last one not much smaller than the others).
         int panels = (rows + maxPanelRows - 1) / maxPanelRows, panelRows = (rows + panels - 1) / panels;
         var off = (ushort*)KernelScratch.Codes((long)panelRows * k / 2);
