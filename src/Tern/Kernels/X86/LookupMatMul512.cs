@@ -124,8 +124,8 @@ internal static unsafe class LookupMatMul512
         var nibble = Vector256.Create((byte)15);
         var groupBase = Vector512.Create(Vector128.Create((ushort)0, GroupTableBytes, 2 * GroupTableBytes, 3 * GroupTableBytes, 0, GroupTableBytes, 2 * GroupTableBytes, 3 * GroupTableBytes));
         var bad = Vector256<byte>.Zero;
-        // Sixteen rows at a time (10–28 KB of weights, read row by row), half by half within them: the 8 stores of a
-        // row go to 8 pass arrays, each written 128 bytes at a time.
+        // Sixteen rows at a time (10–28 KB of weights), each 128-value half across those rows in turn: a row's 8 stores
+        // go to 8 pass arrays, and the 16 rows fill 128 contiguous bytes of each.
         for (int r0 = 0; r0 < rows; r0 += 16)
         {
             int r1 = Math.Min(rows, r0 + 16);
