@@ -288,17 +288,30 @@ internal static unsafe class LookupMatMul512
         }
     }
 
-    /// <summary>The sum of the four entries o0 selects in the first pass's tables and the four o1 selects in the second's.</summary>
+    /// <summary>
+    /// The sum of the four entries o0 selects in the first pass's tables and the four o1 selects in the second's. Each
+    /// pass's four offsets come in one 64-bit load and are peeled off by shifting (a <c>movzx</c> and a <c>shr</c> per
+    /// offset): measured against four 16-bit loads per pass (`throughput --variants`, alternating in one process),
+    /// 202 vs 195 GMAC/s at n = 128 and 159 vs 151 at n = 512 (1 thread), 307 vs 294 at n = 512 (2 threads).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> Lookup8(ushort* o0, ushort* o1, byte* tables)
     {
         byte* t1 = tables + TableBytes;
-        var s = Vector512.Load((short*)(tables + o0[0])) + Vector512.Load((short*)(tables + o0[1]));
-        var u = Vector512.Load((short*)(tables + o0[2])) + Vector512.Load((short*)(tables + o0[3]));
-        var s1 = Vector512.Load((short*)(t1 + o1[0])) + Vector512.Load((short*)(t1 + o1[1]));
-        var u1 = Vector512.Load((short*)(t1 + o1[2])) + Vector512.Load((short*)(t1 + o1[3]));
-        return (s + u) + (s1 + u1);
+        ulong a = *(ulong*)o0, b = *(ulong*)o1;
+        var x0 = Entry(tables, (ushort)a); a >>= 16;
+        var x1 = Entry(tables, (ushort)a); a >>= 16;
+        var x2 = Entry(tables, (ushort)a); a >>= 16;
+        var x3 = Entry(tables, (uint)a);
+        var y0 = Entry(t1, (ushort)b); b >>= 16;
+        var y1 = Entry(t1, (ushort)b); b >>= 16;
+        var y2 = Entry(t1, (ushort)b); b >>= 16;
+        var y3 = Entry(t1, (uint)b);
+        return ((x0 + x1) + (x2 + x3)) + ((y0 + y1) + (y2 + y3));
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Entry(byte* tables, uint offset) => Vector512.Load((short*)(tables + offset));
 
     /// <summary>dots[t·stride + r] = acc32[r·32 + t], 16 rows at a time (their 2 KB of sums stay in L1).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
