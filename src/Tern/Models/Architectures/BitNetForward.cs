@@ -15,19 +15,19 @@ internal sealed class BitNetForward(FfnActivation activation) : ArchitectureForw
     {
         var c = s.Config;
         // Attention
-        s.RmsNorm(s.X, c.Dim, w.AttnNorm, s.In);
+        s.RmsNorm(s.X, c.Dim, w.AttnNorm, s.In, w.Q);
         s.MatMul(s.In, w.Q, s.Q, w.K, s.K, w.V, s.V);
         s.Rope(neox: true);
         s.StoreKv(layer);
         s.Attention(layer, 1f / MathF.Sqrt(c.HeadDim));
-        s.RmsNorm(s.Attn, c.QDim, w.AttnSubNorm, s.In);     // sub-norm before the output projection
+        s.RmsNorm(s.Attn, c.QDim, w.AttnSubNorm, s.In, w.O); // sub-norm before the output projection
         s.MatMul(w.O, s.In, s.Tmp);
         s.Add(s.X, s.Tmp, c.Dim);
         // Feed-forward
-        s.RmsNorm(s.X, c.Dim, w.FfnNorm, s.In);
+        s.RmsNorm(s.X, c.Dim, w.FfnNorm, s.In, w.Gate);
         s.MatMul(s.In, w.Gate, s.Gate, w.Up, s.Up);
         s.GatedActivation(Activation);
-        s.RmsNorm(s.Gate, c.FfnDim, w.FfnSubNorm, s.In);    // sub-norm over n_ff before the down projection
+        s.RmsNorm(s.Gate, c.FfnDim, w.FfnSubNorm, s.In, w.Down); // sub-norm over n_ff before the down projection
         s.MatMul(w.Down, s.In, s.Tmp);
         s.Add(s.X, s.Tmp, c.Dim);
     }

@@ -44,6 +44,19 @@ public sealed class LinearInput
         return (_q.AsMemory(0, Count * Cols), _factors.AsMemory(0, Count));
     }
 
+    /// <summary>Makes room for quantizing the rows one by one as they are written (<see cref="QuantizeRow"/>).</summary>
+    internal void BeginRowQuantization()
+    {
+        if (_q.Length < Count * Cols) _q = new sbyte[Count * Cols];
+        if (_factors.Length < Count) _factors = new float[Count];
+    }
+
+    /// <summary>Quantizes row t (after <see cref="BeginRowQuantization"/>), as <see cref="Quantized"/> would.</summary>
+    internal void QuantizeRow(int t, ActivationScheme scheme) => _factors[t] = Quantize(scheme, Row(t), _q.AsSpan(t * Cols, Cols));
+
+    /// <summary>Every row has been through <see cref="QuantizeRow"/> with <paramref name="scheme"/>.</summary>
+    internal void EndRowQuantization(ActivationScheme scheme) { _quantized = true; _scheme = scheme; }
+
     private readonly QuantizeJob _job = new();
 
     private sealed class QuantizeJob : Threading.IParallelBody
