@@ -41,14 +41,30 @@ internal static unsafe class LookupMatMul512
     /// <summary>
     /// dots[t·stride + (r − row0)] = Σ T[r, ·]·q[t, ·] for the first whole blocks of 32 of the n tokens; returns how
     /// many tokens it did (a multiple of 32; 0 for TQ1_0 or when the shape does not pay). A panel of rows holding code
-    /// 3 runs on <paramref name="fallback"/> (the caller's multiply-add tiles) for those tokens.
+    /// 3 runs on <paramref name="fallback"/> (the caller's multiply-add tiles) for those tokens. With
+    /// <paramref name="scaled"/>, the output is the rescaled floats instead (<see cref="ScaledOutput"/>; dots and stride
+    /// are then unused).
     /// </summary>
-    public static int Run(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride, delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> fallback, int panelRows = 0) => w.Type switch
+    public static int Run(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride, delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> fallback, int panelRows = 0, ScaledOutput* scaled = null) => w.Type switch
     {
-        GgmlType.I2_S => Run<I2SLayout>(w, row0, row1, q, n, dots, stride, fallback, panelRows > 0 ? panelRows : PanelRows),
-        GgmlType.TQ2_0 => Run<TQ2Layout>(w, row0, row1, q, n, dots, stride, fallback, panelRows > 0 ? panelRows : PanelRows),
+        GgmlType.I2_S => Run<I2SLayout>(w, row0, row1, q, n, dots, stride, fallback, panelRows > 0 ? panelRows : PanelRows, scaled),
+        GgmlType.TQ2_0 => Run<TQ2Layout>(w, row0, row1, q, n, dots, stride, fallback, panelRows > 0 ? panelRows : PanelRows, scaled),
         _ => 0,
     };
+
+    /// <summary>
+    /// Where the rescaled output goes: Y[t·YStride + (r − row0)] = <see cref="DotRescale.One"/>(D, A[t], Scale, Extra).
+    /// The int32 sums of a block are rescaled in place, token lanes against A (the same IEEE operations lane by lane),
+    /// and the transposing store then moves float bits: the int dots never reach memory.
+    /// </summary>
+    public struct ScaledOutput
+    {
+        public float* Y;
+        public int YStride;
+        public float* A;
+        public float Scale;
+        public float Extra;
+    }
 
     /// <summary>
     /// Rows per panel: a panel's int16 and int32 accumulators (192 bytes per row) stay in L2, and the tables are
@@ -58,9 +74,10 @@ internal static unsafe class LookupMatMul512
     internal const int PanelRows = 4096;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Run<L>(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride, delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> fallback, int maxPanelRows) where L : struct, ITwoBitLayout
+    private static int Run<L>(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride, delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> fallback, int maxPanelRows, ScaledOutput* scaled) where L : struct, ITwoBitLayout
     {
         int rows = row1 - row0, k = w.Cols, blocks = n / Tokens;
+        if (scaled != null) { dots = (int*)scaled->Y; stride = scaled->YStride; } // float bits, moved as ints
         // Rows of 2²⁰ values or more (no model has them) stay with the tiles: scratch stays well below 2 GB.
         if (!IsSupported || blocks == 0 || rows < MinRows || k >= 1 << 20) return 0;
         // Panels of equal size (the last one not much smaller than the others).
@@ -75,7 +92,8 @@ internal static unsafe class LookupMatMul512
             int pr = Math.Min(panelRows, rows - p0);
             if (!Offsets<L>(w.Data + (row0 + p0) * L.RowBytes(k), pr, k, off))
             {
-                fallback(w, row0 + p0, row0 + p0 + pr, q, blocks * Tokens, dots + p0, stride);
+                if (scaled == null) fallback(w, row0 + p0, row0 + p0 + pr, q, blocks * Tokens, dots + p0, stride);
+                else FallbackScaled(w, row0 + p0, pr, q, blocks * Tokens, fallback, scaled, p0);
                 // The tiles use the same per-thread code scratch and may have grown it: fetch it again.
                 off = (ushort*)KernelScratch.Codes((long)panelRows * k / 2);
                 continue;
@@ -85,15 +103,24 @@ internal static unsafe class LookupMatMul512
             {
                 // Transposed block by block, just before use: its 64 KB per 1000 columns stay in L2 for the block.
                 Transpose(q + (long)b * Tokens * k, k, xt);
-                Block<L>(off, pr, k, xt, scratch, acc16, acc32, dots + (long)b * Tokens * stride + p0, stride);
+                Block<L>(off, pr, k, xt, scratch, acc16, acc32, dots + (long)b * Tokens * stride + p0, stride, scaled, b);
             }
         }
         return blocks * Tokens;
     }
 
+    /// <summary>A panel with code 3 on the caller's tiles, into a temporary int buffer, then rescaled (never in real models).</summary>
+    private static void FallbackScaled(TernaryMatrix w, int r0, int pr, sbyte* q, int n, delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> fallback, ScaledOutput* scaled, int p0)
+    {
+        var tmp = new int[(long)n * pr];
+        fixed (int* pt = tmp) fallback(w, r0, r0 + pr, q, n, pt, pr);
+        DotRescale.Rows(tmp, pr, n, pr, new ReadOnlySpan<float>(scaled->A, n), scaled->Scale, scaled->Extra,
+            new Span<float>(scaled->Y + p0, (n - 1) * scaled->YStride + pr), scaled->YStride);
+    }
+
     /// <summary>One block of 32 tokens (transposed) over a panel of rows whose offsets are ready.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Block<L>(ushort* off, int rows, int k, short* xt, byte* tables, short* acc16, int* acc32, int* dots, int stride) where L : struct, ITwoBitLayout
+    private static void Block<L>(ushort* off, int rows, int k, short* xt, byte* tables, short* acc16, int* acc32, int* dots, int stride, ScaledOutput* scaled, int block) where L : struct, ITwoBitLayout
     {
         int passes = k / 16;
         new Span<byte>(acc32, rows * Tokens * 4).Clear();
@@ -105,7 +132,26 @@ internal static unsafe class LookupMatMul512
             if ((p + 2) % PassesPerWiden == 0 || p + 2 == passes) RowsPassWiden(o, rows, tables, acc16, acc32);
             else RowsPass(o, rows, tables, acc16);
         }
+        if (scaled != null) Rescale(acc32, rows, scaled->A + block * Tokens, scaled->Scale, scaled->Extra);
         Store(acc32, rows, dots, stride);
+    }
+
+    /// <summary>acc32[r·32 + t] ← the bits of DotRescale.One(acc32[r·32 + t], a[t], scale, extra), two vectors per row.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Rescale(int* acc32, int rows, float* a, float scale, float extra)
+    {
+        var a0 = Vector512.Load(a);
+        var a1 = Vector512.Load(a + 16);
+        var s = Vector512.Create(scale);
+        var e = Vector512.Create(extra);
+        for (int r = 0; r < rows; r++, acc32 += Tokens)
+        {
+            var v0 = Vector512.ConvertToSingle(Vector512.Load(acc32)) / a0 * s;
+            var v1 = Vector512.ConvertToSingle(Vector512.Load(acc32 + 16)) / a1 * s;
+            if (extra != 1f) { v0 *= e; v1 *= e; }
+            v0.AsInt32().Store(acc32);
+            v1.AsInt32().Store(acc32 + 16);
+        }
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using Tern.Kernels;
 
 namespace Tern.Models.Layers;
@@ -29,6 +28,12 @@ public sealed class TernaryLinear : Linear
     {
         var (q, factors) = x.Quantized(Scheme);
         int n = x.Count, rows = row1 - row0;
+        if (Scheme == ActivationScheme.AbsMax)
+        {
+            // (float)D / a · s_w (· extra), written by the kernel (fused into its output step where it can).
+            Kernel.ScaledDots(Weights, row0, row1, q.Span, n, factors.Span, ExtraScale, y.Slice(row0), Out);
+            return;
+        }
         // Dots for this row range only, [n][rows], so threads never share a buffer.
         int need = n * rows;
         var dots = t_dots is { } d && d.Length >= need ? d : (t_dots = new int[Math.Max(need, 1024)]);
@@ -38,21 +43,7 @@ public sealed class TernaryLinear : Linear
         {
             var yt = y.Slice(t * Out + row0, rows);
             var dt = dots.AsSpan(t * rows, rows);
-            int i = 0;
-            if (Scheme == ActivationScheme.AbsMax && Vector256.IsHardwareAccelerated)
-            {
-                // (float)D / a · s_w, lane by lane: the same IEEE operations as the scalar loop below.
-                var a = Vector256.Create(f[t]);
-                var sw = Vector256.Create(Weights.Scale);
-                var extra = Vector256.Create(ExtraScale);
-                for (; i <= rows - 8; i += 8)
-                {
-                    var v = Vector256.ConvertToSingle(Vector256.Create<int>(dt.Slice(i, 8))) / a * sw;
-                    if (ExtraScale != 1f) v *= extra;
-                    v.CopyTo(yt.Slice(i, 8));
-                }
-            }
-            for (; i < rows; i++)
+            for (int i = 0; i < rows; i++)
             {
                 float v = LinearInput.Rescale(Scheme, dt[i], f[t], Weights.Scale);
                 yt[i] = ExtraScale == 1f ? v : v * ExtraScale;
