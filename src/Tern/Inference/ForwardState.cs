@@ -66,17 +66,38 @@ public sealed class ForwardState
     /// also quantized for it right after it is written, while it is still in L1: the same values the layer's own
     /// preparation would make, without reading the whole batch back from memory (at 512 tokens of 2560 floats, 5 MB).
     /// </summary>
-    public void RmsNorm(float[] src, int width, float[]? gain, LinearInput dst, Linear? next = null)
+    public void RmsNorm(float[] src, int width, float[]? gain, LinearInput dst, Linear? next = null) =>
+        RunRmsNorm("rmsnorm", src, width, gain, dst, next, RowStep.None, [], default);
+
+    /// <summary>
+    /// x += y, then <see cref="RmsNorm"/> of x into <paramref name="dst"/>, token by token: each row of x is added to
+    /// and normalized while in L1 (the same operations as <see cref="Add"/> and <see cref="RmsNorm"/> one after the other).
+    /// </summary>
+    public void AddThenRmsNorm(float[] x, float[] y, int width, float[]? gain, LinearInput dst, Linear? next = null) =>
+        RunRmsNorm("add+rmsnorm", x, width, gain, dst, next, RowStep.Add, y, default);
+
+    /// <summary>
+    /// Gate ← act(Gate) · Up, then <see cref="RmsNorm"/> of Gate into <paramref name="dst"/>, token by token (the same
+    /// operations as <see cref="GatedActivation"/> and <see cref="RmsNorm"/> one after the other, one pass over the rows).
+    /// </summary>
+    public void GatedActivationThenRmsNorm(Models.Architectures.FfnActivation act, float[]? gain, LinearInput dst, Linear? next = null) =>
+        RunRmsNorm("ffn-activation+rmsnorm", Gate, Config.FfnDim, gain, dst, next, RowStep.GatedActivation, Up, act);
+
+    private void RunRmsNorm(string profileName, float[] src, int width, float[]? gain, LinearInput dst, Linear? next, RowStep step, float[] other, Models.Architectures.FfnActivation act)
     {
         long __t = OpProfile.Start();
         dst.Reset(Count, width);
         ActivationScheme? scheme = next is TernaryLinear tl ? tl.Scheme : null;
         if (scheme is not null) dst.BeginRowQuantization();
-        _rmsNorm.Set(this, src, width, gain!, dst, scheme);
+        _rmsNorm.Set(this, src, width, gain!, dst, scheme, step, other, act);
         Pool.For(Count, _rmsNorm);
+        _rmsNorm.Set(this, [], 0, [], dst, null, RowStep.None, [], default);
         if (scheme is { } sc) dst.EndRowQuantization(sc);
-        OpProfile.Stop("rmsnorm", __t);
+        OpProfile.Stop(profileName, __t);
     }
+
+    /// <summary>What happens to a source row in place before it is normalized.</summary>
+    private enum RowStep { None, Add, GatedActivation }
 
     private readonly RmsNormJob _rmsNorm = new();
 
@@ -84,12 +105,20 @@ public sealed class ForwardState
     {
         private ForwardState _s = null!; private float[] _src = []; private int _width; private float[] _gain = []; private LinearInput _dst = null!;
         private ActivationScheme? _scheme;
-        public void Set(ForwardState s, float[] src, int width, float[] gain, LinearInput dst, ActivationScheme? scheme) { _s = s; _src = src; _width = width; _gain = gain; _dst = dst; _scheme = scheme; }
+        private RowStep _step; private float[] _other = []; private Models.Architectures.FfnActivation _act;
+        public void Set(ForwardState s, float[] src, int width, float[] gain, LinearInput dst, ActivationScheme? scheme, RowStep step, float[] other, Models.Architectures.FfnActivation act)
+        {
+            _s = s; _src = src; _width = width; _gain = gain; _dst = dst; _scheme = scheme; _step = step; _other = other; _act = act;
+        }
+
         public void Run(int start, int end)
         {
             for (int t = start; t < end; t++)
             {
-                RmsNormRow(_src.AsSpan(t * _width, _width), _gain, _dst.Row(t), _s.Config.RmsEps);
+                var row = _src.AsSpan(t * _width, _width);
+                if (_step == RowStep.Add) System.Numerics.Tensors.TensorPrimitives.Add(row, _other.AsSpan(t * _width, _width), row);
+                else if (_step == RowStep.GatedActivation) Models.Architectures.Ffn.ApplyCore(_act, row, _other.AsSpan(t * _width, _width));
+                RmsNormRow(row, _gain, _dst.Row(t), _s.Config.RmsEps);
                 if (_scheme is { } scheme) _dst.QuantizeRow(t, scheme);
             }
         }

@@ -28,7 +28,7 @@ internal static class Ffn
         Inference.OpProfile.Stop("ffn-activation", t);
     }
 
-    private static void ApplyCore(FfnActivation act, Span<float> gate, ReadOnlySpan<float> up)
+    internal static void ApplyCore(FfnActivation act, Span<float> gate, ReadOnlySpan<float> up)
     {
         if (act == FfnActivation.SquaredRelu)
         {

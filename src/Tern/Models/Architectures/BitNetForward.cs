@@ -22,12 +22,10 @@ internal sealed class BitNetForward(FfnActivation activation) : ArchitectureForw
         s.Attention(layer, 1f / MathF.Sqrt(c.HeadDim));
         s.RmsNorm(s.Attn, c.QDim, w.AttnSubNorm, s.In, w.O); // sub-norm before the output projection
         s.MatMul(w.O, s.In, s.Tmp);
-        s.Add(s.X, s.Tmp, c.Dim);
-        // Feed-forward
-        s.RmsNorm(s.X, c.Dim, w.FfnNorm, s.In, w.Gate);
+        // Feed-forward (the residual add and each norm run row by row with what precedes them: one pass, rows in L1)
+        s.AddThenRmsNorm(s.X, s.Tmp, c.Dim, w.FfnNorm, s.In, w.Gate);
         s.MatMul(s.In, w.Gate, s.Gate, w.Up, s.Up);
-        s.GatedActivation(Activation);
-        s.RmsNorm(s.Gate, c.FfnDim, w.FfnSubNorm, s.In, w.Down); // sub-norm over n_ff before the down projection
+        s.GatedActivationThenRmsNorm(Activation, w.FfnSubNorm, s.In, w.Down); // sub-norm over n_ff before the down projection
         s.MatMul(w.Down, s.In, s.Tmp);
         s.Add(s.X, s.Tmp, c.Dim);
     }
