@@ -32,15 +32,23 @@ internal static class Ffn
     {
         if (act == FfnActivation.SquaredRelu)
         {
-            int i = 0;
-            if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-            {
-                for (; i <= gate.Length - 8; i += 8)
+            int i = 0, n = gate.Length;
+            if (up.Length < n) throw new ArgumentException("up shorter than gate");
+            ref float pg = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gate);
+            ref float pu = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(up);
+            // max(g, 0)² · u lane by lane, the same IEEE operations as the scalar loop below.
+            if (Vector512.IsHardwareAccelerated)
+                for (; i <= n - 16; i += 16)
                 {
-                    var r = System.Runtime.Intrinsics.Vector256.Max(System.Runtime.Intrinsics.Vector256.Create<float>(gate.Slice(i, 8)), default);
-                    (r * r * System.Runtime.Intrinsics.Vector256.Create(up.Slice(i, 8))).CopyTo(gate.Slice(i, 8));
+                    var r = Vector512.Max(Vector512.LoadUnsafe(ref pg, (nuint)i), default);
+                    (r * r * Vector512.LoadUnsafe(ref pu, (nuint)i)).StoreUnsafe(ref pg, (nuint)i);
                 }
-            }
+            if (Vector256.IsHardwareAccelerated)
+                for (; i <= n - 8; i += 8)
+                {
+                    var r = Vector256.Max(Vector256.LoadUnsafe(ref pg, (nuint)i), default);
+                    (r * r * Vector256.LoadUnsafe(ref pu, (nuint)i)).StoreUnsafe(ref pg, (nuint)i);
+                }
             for (; i < gate.Length; i++)
             {
                 float r = MathF.Max(gate[i], 0f);
