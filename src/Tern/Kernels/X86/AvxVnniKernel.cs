@@ -139,18 +139,8 @@ public sealed unsafe class AvxVnniKernel : ITernaryKernel
     /// </summary>
     public void ScaledDots(TernaryMatrix w, int row0, int row1, ReadOnlySpan<sbyte> q, int n, ReadOnlySpan<float> a, float extra, Span<float> y, int yStride)
     {
-        DotRescale.CheckScaled(w, row0, row1, q, n, a, y, yStride);
         if (!Supports(w)) throw new NotSupportedException($"{Name} cannot run {w}");
-        int done = 0;
-        if (n >= LookupMatMul512.Tokens && row1 > row0)
-            fixed (sbyte* pq = q)
-            fixed (float* pa = a)
-            fixed (float* py = y)
-            {
-                var output = new LookupMatMul512.ScaledOutput { Y = py, YStride = yStride, A = pa, Scale = w.Scale, Extra = extra };
-                done = LookupMatMul512.Run(w, row0, row1, pq, n, null, 0, &TileMatMul, scaled: &output);
-            }
-        if (done < n) DotRescale.ViaDots(this, w, row0, row1, q.Slice(done * w.Cols), n - done, a.Slice(done), extra, y.Slice(done * yStride), yStride);
+        LookupMatMul512.ScaledDots(this, w, row0, row1, q, n, a, extra, y, yStride, &TileMatMul);
     }
 
     /// <summary>Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul512"/>), the rest by tiles.</summary>

@@ -53,6 +53,25 @@ internal static unsafe class LookupMatMul512
     };
 
     /// <summary>
+    /// <see cref="ITernaryKernel.ScaledDots"/> for a kernel whose multiply-add tiles are <paramref name="tiles"/>:
+    /// whole blocks of 32 tokens here with the rescale fused into the store, the other tokens through the kernel's dots.
+    /// </summary>
+    public static void ScaledDots(ITernaryKernel kernel, TernaryMatrix w, int row0, int row1, ReadOnlySpan<sbyte> q, int n, ReadOnlySpan<float> a, float extra, Span<float> y, int yStride, delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> tiles)
+    {
+        DotRescale.CheckScaled(w, row0, row1, q, n, a, y, yStride);
+        int done = 0;
+        if (n >= Tokens && row1 > row0)
+            fixed (sbyte* pq = q)
+            fixed (float* pa = a)
+            fixed (float* py = y)
+            {
+                var output = new ScaledOutput { Y = py, YStride = yStride, A = pa, Scale = w.Scale, Extra = extra };
+                done = Run(w, row0, row1, pq, n, null, 0, tiles, scaled: &output);
+            }
+        if (done < n) DotRescale.ViaDots(kernel, w, row0, row1, q.Slice(done * w.Cols), n - done, a.Slice(done), extra, y.Slice(done * yStride), yStride);
+    }
+
+    /// <summary>
     /// Where the rescaled output goes: Y[t·YStride + (r − row0)] = <see cref="DotRescale.One"/>(D, A[t], Scale, Extra).
     /// The int32 sums of a block are rescaled in place, token lanes against A (the same IEEE operations lane by lane),
     /// and the transposing store then moves float bits: the int dots never reach memory.
