@@ -46,6 +46,7 @@ public sealed class ForwardState
         Count = batch.Length;
         if (_batch.Length < Count) _batch = new BatchToken[Count];
         batch.CopyTo(_batch);
+        _ropeAngles = false; // the positions changed: Rope computes their cos/sin again, once for all layers
         var c = Config;
         Ensure(ref X, c.Dim); Ensure(ref Q, c.QDim); Ensure(ref K, c.KvDim); Ensure(ref V, c.KvDim);
         Ensure(ref Attn, c.QDim); Ensure(ref Tmp, c.Dim); Ensure(ref Gate, c.FfnDim); Ensure(ref Up, c.FfnDim);
@@ -190,37 +191,48 @@ public sealed class ForwardState
 
     /// <summary>
     /// Rotary position embedding of Q and K, ggml's way: θ starts at the position and is multiplied by
-    /// base^(−2/n_dims) per pair. Tokens are split across the worker threads; each computes its angles once for both.
+    /// base^(−2/n_dims) per pair. Tokens are split across the worker threads. The cos/sin of each token's angles are
+    /// computed by the first layer's call and kept for the other layers of the same batch (they depend only on the
+    /// position).
     /// </summary>
     public void Rope(bool neox)
     {
         long __t = OpProfile.Start();
-        _rope.State = this; _rope.Neox = neox;
+        int half = Config.RopeDim / 2;
+        if (_ropeCos.Length < Count * half) { _ropeCos = new float[Count * half]; _ropeSin = new float[Count * half]; }
+        _rope.State = this; _rope.Neox = neox; _rope.ComputeAngles = !_ropeAngles;
         Pool.For(Count, _rope);
+        _ropeAngles = true;
         OpProfile.Stop("rope", __t);
     }
 
     private readonly RopeJob _rope = new();
+    private float[] _ropeCos = [], _ropeSin = []; // [Count][RopeDim / 2]
+    private bool _ropeAngles;
 
     private sealed class RopeJob : IParallelBody
     {
         public ForwardState State = null!;
-        public bool Neox;
+        public bool Neox, ComputeAngles;
 
         public void Run(int start, int end)
         {
             var c = State.Config;
-            int nDims = c.RopeDim;
-            Span<float> cos = stackalloc float[nDims / 2], sin = stackalloc float[nDims / 2];
+            int nDims = c.RopeDim, half = nDims / 2;
             float thetaScale = MathF.Pow(c.RopeTheta, -2.0f / nDims);
             for (int t = start; t < end; t++)
             {
-                float theta = State._batch[t].Position;
-                for (int i = 0; i < nDims / 2; i++)
+                var cos = State._ropeCos.AsSpan(t * half, half);
+                var sin = State._ropeSin.AsSpan(t * half, half);
+                if (ComputeAngles)
                 {
-                    cos[i] = MathF.Cos(theta);
-                    sin[i] = MathF.Sin(theta);
-                    theta *= thetaScale;
+                    float theta = State._batch[t].Position;
+                    for (int i = 0; i < half; i++)
+                    {
+                        cos[i] = MathF.Cos(theta);
+                        sin[i] = MathF.Sin(theta);
+                        theta *= thetaScale;
+                    }
                 }
                 Rotate(State.Q.AsSpan(t * c.QDim, c.QDim), c.Heads, c.HeadDim, cos, sin, Neox);
                 Rotate(State.K.AsSpan(t * c.KvDim, c.KvDim), c.KvHeads, c.HeadDim, cos, sin, Neox);
@@ -233,7 +245,22 @@ public sealed class ForwardState
             for (int h = 0; h < heads; h++)
             {
                 var v = row.Slice(h * hd, hd);
-                for (int i = 0; i < half; i++)
+                int i = 0;
+                if (neox && Vector256.IsHardwareAccelerated)
+                {
+                    // Pairs (i, i + n/2) are two contiguous halves: x0·cos − x1·sin and x0·sin + x1·cos lane by lane,
+                    // the same rounded products and sums as the scalar loop (no fused multiply-add).
+                    for (; i <= half - 8; i += 8)
+                    {
+                        var x0 = Vector256.Create<float>(v.Slice(i, 8));
+                        var x1 = Vector256.Create<float>(v.Slice(i + half, 8));
+                        var vc = Vector256.Create<float>(cos.Slice(i, 8));
+                        var vs = Vector256.Create<float>(sin.Slice(i, 8));
+                        (x0 * vc - x1 * vs).CopyTo(v.Slice(i, 8));
+                        (x0 * vs + x1 * vc).CopyTo(v.Slice(i + half, 8));
+                    }
+                }
+                for (; i < half; i++)
                 {
                     // NEOX pairs dims (i, i + n/2); the "normal" style pairs adjacent dims (2i, 2i + 1).
                     int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
