@@ -73,8 +73,31 @@ public static class Softmax
             e.StoreUnsafe(ref px, (nuint)p);
             sum += e;
         }
-        float inv = 1f / Tail(sum.GetLower(), sum.GetUpper(), x, full, max);
-        Normalize(x, inv, roundToHalf);
+        if (full < n)
+        {
+            // The last n mod 16 values in one padded vector: value p − full lands in lane p − full, as in the scalar
+            // loop; the padding lanes add +0 (a lane sum is never −0), which leaves every sum as it was.
+            Span<float> tail = stackalloc float[16];
+            tail.Clear();
+            int rest = n - full;
+            x.Slice(full, rest).CopyTo(tail);
+            var e = FloatExp.Exp(Vector512.Create<float>(tail) - m);
+            var live = Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(rest));
+            sum += Vector512.ConditionalSelect(live.AsSingle(), e, Vector512<float>.Zero);
+            e.CopyTo(tail);
+            tail[..rest].CopyTo(x.Slice(full, rest));
+        }
+        Span<float> lanes = stackalloc float[FloatDot.Lanes];
+        sum.CopyTo(lanes);
+        float inv = 1f / FloatDot.Reduce(lanes);
+        if (!roundToHalf)
+        {
+            var vi = Vector512.Create(inv);
+            int p = 0;
+            for (; p < full; p += 16) (Vector512.LoadUnsafe(ref px, (nuint)p) * vi).StoreUnsafe(ref px, (nuint)p);
+            for (; p < n; p++) x[p] *= inv;
+        }
+        else Normalize(x, inv, roundToHalf);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -80,6 +80,30 @@ public class SoftmaxTests
         }
     }
 
+    /// <summary>Rows of infinities and NaNs, with the special value in the vector part or in the padded tail.</summary>
+    [Fact]
+    public void Extreme_rows_equal_the_scalar_reference()
+    {
+        foreach (int n in new[] { 3, 16, 17, 20, 33 })
+            foreach (float special in new[] { float.NegativeInfinity, float.PositiveInfinity, float.NaN })
+                foreach (int at in new[] { -1, 0, n - 1 }) // -1: every value
+                {
+                    var x = Enumerable.Range(0, n).Select(i => at == -1 || i == at ? special : i * 0.37f - 3f).ToArray();
+                    var expected = (float[])x.Clone();
+                    Softmax.Scalar(expected, 0.5f, false);
+                    var paths = new List<(string, Action<float[]>)> { ("dispatch", a => Softmax.Apply(a, 0.5f)) };
+                    if (Vector256.IsHardwareAccelerated) paths.Add(("256", a => Softmax.Apply256(a, 0.5f, false)));
+                    if (Vector512.IsHardwareAccelerated) paths.Add(("512", a => Softmax.Apply512(a, 0.5f, false)));
+                    foreach (var (name, run) in paths)
+                    {
+                        var actual = (float[])x.Clone();
+                        run(actual);
+                        for (int i = 0; i < n; i++)
+                            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{name} n={n} special {special} at {at} [{i}]: {actual[i]:R} vs {expected[i]:R}");
+                    }
+                }
+    }
+
     [Fact]
     public void Probabilities_match_a_double_precision_softmax()
     {
