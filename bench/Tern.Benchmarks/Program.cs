@@ -8,6 +8,8 @@ using Tern.Benchmarks;
 //   dotnet run -c Release --project bench/Tern.Benchmarks -- clock         core clock estimate
 //   dotnet run -c Release --project bench/Tern.Benchmarks -- tile [K]      mat-mat register tiles alone, in cache
 //   dotnet run -c Release --project bench/Tern.Benchmarks -- f16 [rows] [K] F16 output-layer dot alone (in cache for few rows, DRAM for many)
+//   dotnet run -c Release --project bench/Tern.Benchmarks -- ab DIR_A DIR_B ROUNDS [throughput arguments]
+//       two builds (each `dotnet build -c Release bench/Tern.Benchmarks -o DIR`) alternated in one process
 //   dotnet run -c Release --project bench/Tern.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter '*MatVec*']
 //       BenchmarkDotNet micro-benchmarks of one projection (see KernelBenchmarks)
 if (args.Length > 0 && args[0] == "clock")
@@ -20,5 +22,7 @@ else if (args.Length > 0 && args[0] == "f16")
     F16Probe.Run(args.Length > 1 ? int.Parse(args[1]) : 64, args.Length > 2 ? int.Parse(args[2]) : 2560);
 else if (args.Length > 0 && args[0] == "throughput")
     Throughput.Run(args[1..]);
+else if (args.Length > 0 && args[0] == "ab")
+    AbCompare.Run(args[1..]);
 else
     BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args);

@@ -23,6 +23,7 @@ internal sealed class AttentionJob : IParallelBody
         var s = State;
         var c = s.Config;
         int hd = c.HeadDim, group = c.Heads / c.KvHeads;
+        Span<float> four = stackalloc float[4]; // once per call: a stackalloc inside the loop would grow the stack per item
         for (int item = start; item < end; item++)
         {
             // KV-head-major order: each thread's chunk covers whole heads for every token, so causal work is balanced.
@@ -45,7 +46,6 @@ internal sealed class AttentionJob : IParallelBody
                         FloatDot.DotKeys16(q.Slice(j * hd, hd), keys.Slice(p0 * hd, FloatDot.KeyBlock * hd), scores.Slice(j * n + p0, FloatDot.KeyBlock));
             if (group == 4)
             {
-                Span<float> four = stackalloc float[4];
                 for (int p = p0; p < n; p++)
                 {
                     FloatDot.DotQueries4(q, keys.Slice(p * hd, hd), four);
