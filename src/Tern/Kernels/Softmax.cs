@@ -90,14 +90,7 @@ public static class Softmax
         Span<float> lanes = stackalloc float[FloatDot.Lanes];
         sum.CopyTo(lanes);
         float inv = 1f / FloatDot.Reduce(lanes);
-        if (!roundToHalf)
-        {
-            var vi = Vector512.Create(inv);
-            int p = 0;
-            for (; p < full; p += 16) (Vector512.LoadUnsafe(ref px, (nuint)p) * vi).StoreUnsafe(ref px, (nuint)p);
-            for (; p < n; p++) x[p] *= inv;
-        }
-        else Normalize(x, inv, roundToHalf);
+        Normalize(x, inv, roundToHalf);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -165,8 +158,13 @@ public static class Softmax
         int p = 0;
         if (!roundToHalf)
         {
-            var vi = Vector256.Create(inv);
             ref float px = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var wi = Vector512.Create(inv);
+                for (; p <= x.Length - 16; p += 16) (Vector512.LoadUnsafe(ref px, (nuint)p) * wi).StoreUnsafe(ref px, (nuint)p);
+            }
+            var vi = Vector256.Create(inv);
             for (; p <= x.Length - 8; p += 8) (Vector256.LoadUnsafe(ref px, (nuint)p) * vi).StoreUnsafe(ref px, (nuint)p);
         }
         for (; p < x.Length; p++)

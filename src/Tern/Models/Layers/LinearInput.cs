@@ -86,7 +86,7 @@ public sealed class LinearInput
 
     public static float Rescale(ActivationScheme scheme, int dot, float factor, float weightScale) => scheme switch
     {
-        ActivationScheme.AbsMax => (float)dot / factor * weightScale,
+        ActivationScheme.AbsMax => DotRescale.One(dot, factor, weightScale, 1f),
         _ => dot * (weightScale * factor),
     };
 }

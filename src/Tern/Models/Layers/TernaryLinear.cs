@@ -5,8 +5,6 @@ namespace Tern.Models.Layers;
 /// <summary>A ternary projection: int8 activations × ternary weights, exact integer dot, float rescale.</summary>
 public sealed class TernaryLinear : Linear
 {
-    [ThreadStatic] private static int[]? t_dots;
-
     public TernaryLinear(TernaryMatrix w, ITernaryKernel kernel, ActivationScheme scheme, float extraScale = 1f)
         : base(w.Name, w.Cols, w.Rows)
     {
@@ -36,7 +34,7 @@ public sealed class TernaryLinear : Linear
         }
         // Dots for this row range only, [n][rows], so threads never share a buffer.
         int need = n * rows;
-        var dots = t_dots is { } d && d.Length >= need ? d : (t_dots = new int[Math.Max(need, 1024)]);
+        var dots = DotRescale.Scratch(need);
         Kernel.Dots(Weights, row0, row1, q.Span, n, dots.AsSpan(0, need), rows);
         var f = factors.Span;
         for (int t = 0; t < n; t++)
