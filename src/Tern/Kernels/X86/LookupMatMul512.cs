@@ -350,17 +350,24 @@ internal static unsafe class LookupMatMul512
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RowsPass(ushort* o, int rows, byte* tables, short* acc16)
     {
-        for (int r = 0; r < rows; r++, o += 8, acc16 += Tokens)
-            (Vector512.Load(acc16) + Lookup8(o, tables)).Store(acc16);
+        byte* t1 = tables + TableBytes;
+        ushort* end = o + (long)rows * 8;
+        for (; o + 16 <= end; o += 16, acc16 += 2 * Tokens)
+        {
+            (Vector512.Load(acc16) + Lookup8(o, tables, t1)).Store(acc16);
+            (Vector512.Load(acc16 + Tokens) + Lookup8(o + 8, tables, t1)).Store(acc16 + Tokens);
+        }
+        if (o < end) (Vector512.Load(acc16) + Lookup8(o, tables, t1)).Store(acc16);
     }
 
     /// <summary>The last pair before widening: acc32[r] += acc16[r] + the eight entries (sign-extended), acc16[r] = 0.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RowsPassWiden(ushort* o, int rows, byte* tables, short* acc16, int* acc32)
     {
-        for (int r = 0; r < rows; r++, o += 8, acc16 += Tokens, acc32 += Tokens)
+        byte* t1 = tables + TableBytes;
+        for (ushort* end = o + (long)rows * 8; o < end; o += 8, acc16 += Tokens, acc32 += Tokens)
         {
-            var v = Vector512.Load(acc16) + Lookup8(o, tables);
+            var v = Vector512.Load(acc16) + Lookup8(o, tables, t1);
             (Vector512.Load(acc32) + Avx512BW.ConvertToVector512Int32(v.GetLower())).Store(acc32);
             (Vector512.Load(acc32 + 16) + Avx512BW.ConvertToVector512Int32(v.GetUpper())).Store(acc32 + 16);
             Vector512<short>.Zero.Store(acc16);
@@ -368,29 +375,31 @@ internal static unsafe class LookupMatMul512
     }
 
     /// <summary>
-    /// The sum of the four entries o[0..3] select in the first pass's tables and the four o[4..7] select in the second's. Each
-    /// pass's four offsets come in one 64-bit load and are peeled off by shifting (a <c>movzx</c> and a <c>shr</c> per
-    /// offset): measured against four 16-bit loads per pass (`throughput --variants`, alternating in one process),
-    /// 202 vs 195 GMAC/s at n = 128 and 159 vs 151 at n = 512 (1 thread), 307 vs 294 at n = 512 (2 threads).
+    /// The sum of the four entries o[0..3] select in the first pass's tables and the four o[4..7] select in the second's.
+    /// The offsets come in four 32-bit loads, zero-extended into 64-bit registers, two per load (a <c>movzx</c> and a
+    /// <c>shr</c>): the loop is bound by its loads and by instructions renamed, and this costs fewest of both. Measured
+    /// in one process, alternating (`Tern.Benchmarks -- ab`, 1 thread, 3 rounds, GMAC/s at n = 128 / 512): two 64-bit
+    /// loads peeled by shifts 215–219 / 234–239; four 32-bit loads 220–227 / 243–244; eight 16-bit loads 212–214 /
+    /// 228–231 (17 loads per row visit); with 64-bit zero-extension (no extra <c>mov</c>s) and two rows per loop
+    /// iteration in <see cref="RowsPass"/> 229–238 / 251–256.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> Lookup8(ushort* o, byte* tables)
+    private static Vector512<short> Lookup8(ushort* o, byte* t0, byte* t1)
     {
-        byte* t1 = tables + TableBytes;
-        ulong a = *(ulong*)o, b = *(ulong*)(o + 4);
-        var x0 = Entry(tables, (ushort)a); a >>= 16;
-        var x1 = Entry(tables, (ushort)a); a >>= 16;
-        var x2 = Entry(tables, (ushort)a); a >>= 16;
-        var x3 = Entry(tables, (uint)a);
-        var y0 = Entry(t1, (ushort)b); b >>= 16;
-        var y1 = Entry(t1, (ushort)b); b >>= 16;
-        var y2 = Entry(t1, (ushort)b); b >>= 16;
-        var y3 = Entry(t1, (uint)b);
+        ulong a = *(uint*)o, b = *(uint*)(o + 2), c = *(uint*)(o + 4), d = *(uint*)(o + 6);
+        var x0 = Entry(t0, (ushort)a);
+        var x1 = Entry(t0, a >> 16);
+        var x2 = Entry(t0, (ushort)b);
+        var x3 = Entry(t0, b >> 16);
+        var y0 = Entry(t1, (ushort)c);
+        var y1 = Entry(t1, c >> 16);
+        var y2 = Entry(t1, (ushort)d);
+        var y3 = Entry(t1, d >> 16);
         return ((x0 + x1) + (x2 + x3)) + ((y0 + y1) + (y2 + y3));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> Entry(byte* tables, uint offset) => Vector512.Load((short*)(tables + offset));
+    private static Vector512<short> Entry(byte* tables, ulong offset) => Vector512.Load((short*)(tables + offset));
 
     /// <summary>dots[t·stride + r] = acc32[r·32 + t], 16 rows at a time (their 2 KB of sums stay in L1).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
