@@ -30,54 +30,87 @@ internal sealed class AttentionJob : IParallelBody
             int kvh = item / s.Count, t = item % s.Count;
             var bt = s.Batch[t];
             int n = bt.Position + 1;
-            var scores = Buffer(ref t_scores, group * n);
             var q = Buffer(ref t_q, group * hd);
             s.Q.AsSpan(t * c.QDim + kvh * group * hd, group * hd).CopyTo(q);
             bool f16 = bt.Cache.Type == KvCacheType.F16;
             if (f16) ForwardState.RoundToF16(q);
             var keys = bt.Cache.Keys(Layer, kvh, n);
             var values = bt.Cache.Values(Layer, kvh, n);
-
-            // Scores [group][n]: blocks of 16 keys per query (the key block stays in L1 across the group), then the rest.
-            int p0 = 0;
-            if (FloatDot.KeyBlocksSupported(hd))
-                for (; p0 + FloatDot.KeyBlock <= n; p0 += FloatDot.KeyBlock)
-                    for (int j = 0; j < group; j++)
-                        FloatDot.DotKeys16(q.Slice(j * hd, hd), keys.Slice(p0 * hd, FloatDot.KeyBlock * hd), scores.Slice(j * n + p0, FloatDot.KeyBlock));
-            if (group == 4)
-            {
-                for (int p = p0; p < n; p++)
-                {
-                    FloatDot.DotQueries4(q, keys.Slice(p * hd, hd), four);
-                    for (int j = 0; j < 4; j++) scores[j * n + p] = four[j];
-                }
-            }
-            else
-            {
-                for (int j = 0; j < group; j++)
-                {
-                    var qj = q.Slice(j * hd, hd);
-                    for (int p = p0; p < n; p++) scores[j * n + p] = FloatDot.Dot(qj, keys.Slice(p * hd, hd));
-                }
-            }
-            for (int j = 0; j < group; j++) Softmax.Apply(scores.Slice(j * n, n), Scale, f16);
-
             var o = s.Attn.AsSpan(t * c.QDim + kvh * group * hd, group * hd);
-            if (group == 4 && Vector512.IsHardwareAccelerated && hd % 64 == 0) WeightedSum4(scores, n, values, hd, o);
-            else
-                for (int j = 0; j < group; j++)
-                    ForwardState.WeightedSum(scores.Slice(j * n, n), values, hd, 0, o.Slice(j * hd, hd));
+            if (group == 4 && FloatDot.KeyBlocksSupported(hd) && Scale > 0) Group4(q, keys, values, n, hd, f16, o, four);
+            else AnyGroup(q, keys, values, n, hd, group, f16, o, four);
         }
+    }
+
+    /// <summary>
+    /// Four query heads per KV head on AVX-512: scores by 4 × 4 register tiles (<see cref="FloatDot.DotQueries4Keys4"/>),
+    /// the last n mod 4 keys by <see cref="FloatDot.DotQueries4"/>. Score rows are padded to a multiple of 16 with −∞, so
+    /// the softmax runs whole vectors only: a padding score becomes e^−∞ = 0 and adds +0 to its lane's sum (never −0), so
+    /// the n real weights come out exactly as from the unpadded row. (Scale &gt; 0 keeps −∞ · scale = −∞.)
+    /// </summary>
+    private void Group4(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int n, int hd, bool f16, Span<float> o, Span<float> four)
+    {
+        int stride = (n + 15) & ~15;
+        var scores = Buffer(ref t_scores, 4 * stride);
+        int p = 0;
+        for (; p + 4 <= n; p += 4) FloatDot.DotQueries4Keys4(q, keys.Slice(p * hd, 4 * hd), scores, stride, p);
+        for (; p < n; p++)
+        {
+            FloatDot.DotQueries4(q, keys.Slice(p * hd, hd), four);
+            for (int j = 0; j < 4; j++) scores[j * stride + p] = four[j];
+        }
+        for (int j = 0; j < 4; j++)
+        {
+            var row = scores.Slice(j * stride, stride);
+            row[n..].Fill(float.NegativeInfinity);
+            Softmax.Apply(row, Scale, f16);
+        }
+        if (Vector512.IsHardwareAccelerated && hd % 64 == 0) WeightedSum4(scores, stride, n, values, hd, o);
+        else
+            for (int j = 0; j < 4; j++)
+                ForwardState.WeightedSum(scores.Slice(j * stride, n), values, hd, 0, o.Slice(j * hd, hd));
+    }
+
+    /// <summary>Any group size: blocks of 16 keys per query (the key block stays in L1 across the group), then the rest.</summary>
+    private void AnyGroup(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int n, int hd, int group, bool f16, Span<float> o, Span<float> four)
+    {
+        var scores = Buffer(ref t_scores, group * n);
+        int p0 = 0;
+        if (FloatDot.KeyBlocksSupported(hd))
+            for (; p0 + FloatDot.KeyBlock <= n; p0 += FloatDot.KeyBlock)
+                for (int j = 0; j < group; j++)
+                    FloatDot.DotKeys16(q.Slice(j * hd, hd), keys.Slice(p0 * hd, FloatDot.KeyBlock * hd), scores.Slice(j * n + p0, FloatDot.KeyBlock));
+        if (group == 4)
+        {
+            for (int p = p0; p < n; p++)
+            {
+                FloatDot.DotQueries4(q, keys.Slice(p * hd, hd), four);
+                for (int j = 0; j < 4; j++) scores[j * n + p] = four[j];
+            }
+        }
+        else
+        {
+            for (int j = 0; j < group; j++)
+            {
+                var qj = q.Slice(j * hd, hd);
+                for (int p = p0; p < n; p++) scores[j * n + p] = FloatDot.Dot(qj, keys.Slice(p * hd, hd));
+            }
+        }
+        for (int j = 0; j < group; j++) Softmax.Apply(scores.Slice(j * n, n), Scale, f16);
+        if (group == 4 && Vector512.IsHardwareAccelerated && hd % 64 == 0) WeightedSum4(scores, n, n, values, hd, o);
+        else
+            for (int j = 0; j < group; j++)
+                ForwardState.WeightedSum(scores.Slice(j * n, n), values, hd, 0, o.Slice(j * hd, hd));
     }
 
     private static Span<float> Buffer(ref float[]? buffer, int length) =>
         (buffer is { } b && b.Length >= length ? b : (buffer = new float[Math.Max(length, 4096)])).AsSpan(0, length);
 
     /// <summary>
-    /// o_j = Σ_p w[j][p] · v_p for the four heads j of a group, 64 outputs at a time (16 accumulators), each element
-    /// summed in order of p exactly as <see cref="ForwardState.WeightedSum"/> does; v_p is loaded once for all four.
+    /// o_j = Σ_{p &lt; n} w[j·stride + p] · v_p for the four heads j of a group, 64 outputs at a time (16 accumulators), each
+    /// element summed in order of p exactly as <see cref="ForwardState.WeightedSum"/> does; v_p is loaded once for all four.
     /// </summary>
-    private static void WeightedSum4(ReadOnlySpan<float> w, int n, ReadOnlySpan<float> values, int hd, Span<float> o)
+    private static void WeightedSum4(ReadOnlySpan<float> w, int stride, int n, ReadOnlySpan<float> values, int hd, Span<float> o)
     {
         ref float pv = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
         for (int c = 0; c < hd; c += 64)
@@ -94,9 +127,9 @@ internal sealed class AttentionJob : IParallelBody
                 var v2 = Vector512.LoadUnsafe(ref pv, at + 32);
                 var v3 = Vector512.LoadUnsafe(ref pv, at + 48);
                 var w0 = Vector512.Create(w[p]);
-                var w1 = Vector512.Create(w[n + p]);
-                var w2 = Vector512.Create(w[2 * n + p]);
-                var w3 = Vector512.Create(w[3 * n + p]);
+                var w1 = Vector512.Create(w[stride + p]);
+                var w2 = Vector512.Create(w[2 * stride + p]);
+                var w3 = Vector512.Create(w[3 * stride + p]);
                 a00 = Vector512.FusedMultiplyAdd(w0, v0, a00); a01 = Vector512.FusedMultiplyAdd(w0, v1, a01); a02 = Vector512.FusedMultiplyAdd(w0, v2, a02); a03 = Vector512.FusedMultiplyAdd(w0, v3, a03);
                 a10 = Vector512.FusedMultiplyAdd(w1, v0, a10); a11 = Vector512.FusedMultiplyAdd(w1, v1, a11); a12 = Vector512.FusedMultiplyAdd(w1, v2, a12); a13 = Vector512.FusedMultiplyAdd(w1, v3, a13);
                 a20 = Vector512.FusedMultiplyAdd(w2, v0, a20); a21 = Vector512.FusedMultiplyAdd(w2, v1, a21); a22 = Vector512.FusedMultiplyAdd(w2, v2, a22); a23 = Vector512.FusedMultiplyAdd(w2, v3, a23);

@@ -87,9 +87,7 @@ public static class Softmax
             e.CopyTo(tail);
             tail[..rest].CopyTo(x.Slice(full, rest));
         }
-        Span<float> lanes = stackalloc float[FloatDot.Lanes];
-        sum.CopyTo(lanes);
-        float inv = 1f / FloatDot.Reduce(lanes);
+        float inv = 1f / FloatDot.Fold(sum);
         Normalize(x, inv, roundToHalf);
     }
 
@@ -128,15 +126,27 @@ public static class Softmax
         Normalize(x, inv, roundToHalf);
     }
 
-    /// <summary>Largest lane, compared with <c>&gt;</c> as the scalar reference does (NaN lanes never win).</summary>
+    /// <summary>
+    /// Largest lane of lanes that are never NaN (the callers' running maxima keep NaN out), by a tree of
+    /// compare-and-selects instead of 16 unpredictable branches. Where the scalar reference's first-wins scan would
+    /// keep −0 and the tree +0 (or the reverse), the softmax does not change: the maximum is only subtracted, and
+    /// x − (±0) differs only for x = ±0, where e^(±0) is exactly 1 either way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float MaxOf(Vector512<float> v)
     {
-        Span<float> lanes = stackalloc float[16];
-        v.CopyTo(lanes);
-        float max = float.NegativeInfinity;
-        foreach (float l in lanes) max = l > max ? l : max;
-        return max;
+        var h = Larger(v.GetLower(), v.GetUpper());
+        var q = Larger(h.GetLower(), h.GetUpper());
+        q = Larger(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
+        q = Larger(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2)));
+        return q.ToScalar();
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Larger(Vector256<float> a, Vector256<float> b) => Vector256.ConditionalSelect(Vector256.GreaterThan(b, a), b, a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Larger(Vector128<float> a, Vector128<float> b) => Vector128.ConditionalSelect(Vector128.GreaterThan(b, a), b, a);
 
     /// <summary>Adds e^ of the last n mod 16 elements to their lanes (writing them back) and folds the 16 sums.</summary>
     private static float Tail(Vector256<float> lo, Vector256<float> hi, Span<float> x, int full, float max)

@@ -64,3 +64,39 @@ public class FloatDotKeys16Tests
         }
     }
 }
+
+public class FloatDotTileTests
+{
+    [Theory]
+    [InlineData(16)]
+    [InlineData(64)]
+    [InlineData(128)]
+    public void EachOfTheSixteenProductsEqualsTheScalarReference(int n)
+    {
+        if (!FloatDot.KeyBlocksSupported(n)) return; // no AVX-512: attention uses Dot per key, tested above
+        var rng = new Random(n);
+        const int stride = 11, p = 5;
+        for (int rep = 0; rep < 20; rep++)
+        {
+            var q = Enumerable.Range(0, 4 * n).Select(_ => (float)((rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-3, 4)))).ToArray();
+            var k = Enumerable.Range(0, 4 * n).Select(_ => (float)((rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-3, 4)))).ToArray();
+            var scores = Enumerable.Repeat(-7f, 3 * stride + p + 4 + 2).ToArray();
+            FloatDot.DotQueries4Keys4(q, k, scores, stride, p);
+            for (int j = 0; j < 4; j++)
+                for (int i = 0; i < 4; i++)
+                {
+                    float expected = FloatDot.DotScalar(q.AsSpan(j * n, n), k.AsSpan(i * n, n));
+                    Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(scores[j * stride + p + i]), $"query {j} key {i}");
+                }
+            for (int x = 0; x < scores.Length; x++) // nothing else written
+                if (x < p || (x - p) % stride >= 4 || x >= 3 * stride + p + 4) Assert.Equal(-7f, scores[x]);
+        }
+    }
+
+    [Fact]
+    public void ShortScoresAreRejected()
+    {
+        if (!FloatDot.KeyBlocksSupported(16)) return;
+        Assert.Throws<ArgumentException>(() => FloatDot.DotQueries4Keys4(new float[64], new float[64], new float[3 * 8 + 3], 8, 0));
+    }
+}

@@ -104,6 +104,35 @@ public class SoftmaxTests
                 }
     }
 
+    /// <summary>
+    /// Rows whose largest values are zeros of both signs (the vector maximum may pick the other zero than the scalar
+    /// scan: harmless, since e^(±0) is exactly 1), and rows padded with −∞ to a multiple of 16 (as attention pads
+    /// them): the first n weights must be the unpadded row's, bit for bit.
+    /// </summary>
+    [Fact]
+    public void Signed_zero_maxima_and_minus_infinity_padding_change_nothing()
+    {
+        var rng = new Random(9);
+        for (int n = 1; n <= 40; n++)
+            for (int trial = 0; trial < 4; trial++)
+            {
+                var x = Enumerable.Range(0, n).Select(_ => rng.Next(3) switch { 0 => 0f, 1 => -0f, _ => -(float)rng.NextDouble() * 5 }).ToArray();
+                var expected = (float[])x.Clone();
+                Softmax.Scalar(expected, 0.125f, false);
+                var actual = (float[])x.Clone();
+                Softmax.Apply(actual, 0.125f);
+                int padded = (n + 15) & ~15;
+                var pad = x.Concat(Enumerable.Repeat(float.NegativeInfinity, padded - n)).ToArray();
+                Softmax.Apply(pad, 0.125f);
+                for (int i = 0; i < n; i++)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"n={n} [{i}]: {actual[i]:R} vs {expected[i]:R}");
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(pad[i]), $"padded n={n} [{i}]: {pad[i]:R} vs {expected[i]:R}");
+                }
+                for (int i = n; i < padded; i++) Assert.Equal(0f, pad[i]);
+            }
+    }
+
     [Fact]
     public void Probabilities_match_a_double_precision_softmax()
     {
