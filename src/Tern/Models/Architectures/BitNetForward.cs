@@ -15,7 +15,7 @@ internal sealed class BitNetForward(FfnActivation activation) : ArchitectureForw
     {
         var c = s.Config;
         // Attention
-        s.RmsNorm(s.X, c.Dim, w.AttnNorm, s.In, w.Q);
+        s.RmsNorm(s.X, c.Dim, w.AttnNorm, s.In, w.Q, w.K, w.V);
         s.MatMul(s.In, w.Q, s.Q, w.K, s.K, w.V, s.V);
         s.Rope(neox: true);
         s.StoreKv(layer);
@@ -23,7 +23,7 @@ internal sealed class BitNetForward(FfnActivation activation) : ArchitectureForw
         s.RmsNorm(s.Attn, c.QDim, w.AttnSubNorm, s.In, w.O); // sub-norm before the output projection
         s.MatMul(w.O, s.In, s.Tmp);
         // Feed-forward (the residual add and each norm run row by row with what precedes them: one pass, rows in L1)
-        s.AddThenRmsNorm(s.X, s.Tmp, c.Dim, w.FfnNorm, s.In, w.Gate);
+        s.AddThenRmsNorm(s.X, s.Tmp, c.Dim, w.FfnNorm, s.In, w.Gate, w.Up);
         s.MatMul(s.In, w.Gate, s.Gate, w.Up, s.Up);
         s.GatedActivationThenRmsNorm(Activation, w.FfnSubNorm, s.In, w.Down); // sub-norm over n_ff before the down projection
         s.MatMul(w.Down, s.In, s.Tmp);

@@ -12,27 +12,32 @@ public sealed class LinearInput
     private sbyte[] _q = [];
     private float[] _factors = [];
     private bool _quantized;
+    private bool _floatsKept = true;
     private ActivationScheme _scheme;
 
     public int Count { get; private set; }
     public int Cols { get; private set; }
 
     /// <summary>Float rows [Count][Cols].</summary>
-    public Span<float> X => _x.AsSpan(0, Count * Cols);
-    public Span<float> Row(int t) => _x.AsSpan(t * Cols, Cols);
+    public Span<float> X => FloatsKept()._x.AsSpan(0, Count * Cols);
+    public Span<float> Row(int t) => FloatsKept()._x.AsSpan(t * Cols, Cols);
 
     /// <summary>Prepares for <paramref name="count"/> rows of <paramref name="cols"/> values; the caller then fills <see cref="X"/>.</summary>
     public void Reset(int count, int cols)
     {
-        Count = count; Cols = cols; _quantized = false;
+        Count = count; Cols = cols; _quantized = false; _floatsKept = true;
         if (_x.Length < count * cols) _x = new float[count * cols];
     }
+
+    private LinearInput FloatsKept() => _floatsKept ? this
+        : throw new InvalidOperationException("this input holds only its int8 rows (every layer reading it was ternary): its float rows were not kept");
 
     /// <summary>The int8 rows and one scale factor per row (quantized now if not yet done with this scheme).</summary>
     public (ReadOnlyMemory<sbyte> Q, ReadOnlyMemory<float> Factors) Quantized(ActivationScheme scheme, Threading.WorkerPool? pool = null)
     {
         if (!_quantized || _scheme != scheme)
         {
+            FloatsKept();
             if (_q.Length < Count * Cols) _q = new sbyte[Count * Cols];
             if (_factors.Length < Count) _factors = new float[Count];
             _job.Input = this; _job.Scheme = scheme;
@@ -52,10 +57,16 @@ public sealed class LinearInput
     }
 
     /// <summary>Quantizes row t (after <see cref="BeginRowQuantization"/>), as <see cref="Quantized"/> would.</summary>
-    internal void QuantizeRow(int t, ActivationScheme scheme) => _factors[t] = Quantize(scheme, Row(t), _q.AsSpan(t * Cols, Cols));
+    internal void QuantizeRow(int t, ActivationScheme scheme) => QuantizeRow(t, scheme, Row(t));
 
-    /// <summary>Every row has been through <see cref="QuantizeRow"/> with <paramref name="scheme"/>.</summary>
-    internal void EndRowQuantization(ActivationScheme scheme) { _quantized = true; _scheme = scheme; }
+    /// <summary>Quantizes <paramref name="row"/> as row t, for an input whose float rows are not kept.</summary>
+    internal void QuantizeRow(int t, ActivationScheme scheme, ReadOnlySpan<float> row) => _factors[t] = Quantize(scheme, row, _q.AsSpan(t * Cols, Cols));
+
+    /// <summary>
+    /// Every row has been through <see cref="QuantizeRow"/> with <paramref name="scheme"/>. Without
+    /// <paramref name="floatsKept"/> the float rows were never written: reading them throws until the next <see cref="Reset"/>.
+    /// </summary>
+    internal void EndRowQuantization(ActivationScheme scheme, bool floatsKept = true) { _quantized = true; _scheme = scheme; _floatsKept = floatsKept; }
 
     private readonly QuantizeJob _job = new();
 
