@@ -354,9 +354,20 @@ public sealed class ForwardState
         OpProfile.Stop("quantize", t);
         t = OpProfile.Start();
         _stacked.Set(x, w0, y0, w1, y1, w2, y2);
-        Pool.For(_stacked.Rows, _stacked, granule: 16);
+        RowsFor(_stacked.Rows, _stacked, x.Count);
         _stacked.Set(null, null!, null!, null!, null!, null, null);
         OpProfile.Stop(w0 is TernaryLinear ? "matmul-ternary" : "matmul-float", t);
+    }
+
+    /// <summary>
+    /// Rows of a product across the threads: one token's product streams its weights from memory, so the rows go out
+    /// in pieces taken as threads finish (a thread the machine slows does not hold the others up at the end); larger
+    /// batches keep one fixed range per thread (the mat-mat kernels amortize their per-call work over long ranges).
+    /// </summary>
+    private void RowsFor(int rows, IParallelBody job, int tokens)
+    {
+        if (tokens == 1) Pool.ForPieces(rows, job, granule: 16, pieces: 8 * Pool.ThreadCount);
+        else Pool.For(rows, job, granule: 16);
     }
 
     /// <summary>y = W x where x may have a different row count than the batch (e.g. only the rows whose logits are wanted).</summary>
@@ -364,7 +375,7 @@ public sealed class ForwardState
     {
         long __t = OpProfile.Start();
         _matMul.Set(w, x, y);
-        Pool.For(w.Out, _matMul, granule: 16);
+        RowsFor(w.Out, _matMul, x.Count);
         _matMul.Set(null, null, null);
         OpProfile.Stop(w is TernaryLinear ? "matmul-ternary" : "matmul-float", __t);
     }

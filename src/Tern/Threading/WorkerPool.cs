@@ -24,6 +24,7 @@ public sealed class WorkerPool : IDisposable
     private int _pending;
     private IParallelBody? _body;
     private int _count, _workers, _granule;
+    private int _pieces, _nextPiece; // ForPieces: how many, and the next one to take
     private Exception? _error;
     private volatile bool _disposed;
 
@@ -58,7 +59,16 @@ public sealed class WorkerPool : IDisposable
     }
 
     /// <summary>Runs <c>body.Run(start, end)</c> on each thread's chunk of [0, count). Not re-entrant.</summary>
-    public void For(int count, IParallelBody body, int granule = 1)
+    public void For(int count, IParallelBody body, int granule = 1) => Run(count, body, granule, 0);
+
+    /// <summary>
+    /// Like <see cref="For"/>, but [0, count) is cut into <paramref name="pieces"/> equal pieces (whole granules) that the
+    /// threads take one by one as they finish: for memory-bound work, where a thread slowed down by the machine would
+    /// otherwise leave the other waiting on its fixed half. Which thread runs a piece never changes what it computes.
+    /// </summary>
+    public void ForPieces(int count, IParallelBody body, int granule, int pieces) => Run(count, body, granule, Math.Max(pieces, 1));
+
+    private void Run(int count, IParallelBody body, int granule, int pieces)
     {
         if (count <= 0) return;
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -68,6 +78,8 @@ public sealed class WorkerPool : IDisposable
             body.Run(0, count);
             return;
         }
+        _pieces = Math.Min(pieces, (count + granule - 1) / granule);
+        _nextPiece = 0;
         _body = body; _count = count; _workers = workers; _granule = granule; _error = null;
         // Every pool thread acknowledges every generation, even with no chunk to run: otherwise a thread that is late
         // to notice one generation could read the next one's parameters and run a chunk twice.
@@ -75,8 +87,7 @@ public sealed class WorkerPool : IDisposable
         Interlocked.Increment(ref _generation); // publishes the fields above (full fence)
         for (int i = 0; i < _threads.Length; i++)
             if (Interlocked.Exchange(ref _sleeping[i], 0) == 1) _wake[i].Release();
-        var (s, e) = Chunk(count, 0, workers, granule);
-        try { body.Run(s, e); }
+        try { RunShare(0); }
         catch (Exception ex) { Interlocked.CompareExchange(ref _error, ex, null); }
         // Spin briefly for the other chunks, then block (on a busy machine the workers may need this core).
         for (int spins = 0; Volatile.Read(ref _pending) != 0;)
@@ -115,17 +126,29 @@ public sealed class WorkerPool : IDisposable
             if (_disposed) return;
             try
             {
-                if (index < _workers)
-                {
-                    var (s, e) = Chunk(_count, index, _workers, _granule);
-                    _body!.Run(s, e);
-                }
+                if (index < _workers) RunShare(index);
             }
             catch (Exception ex) { Interlocked.CompareExchange(ref _error, ex, null); }
             finally
             {
                 if (Interlocked.Decrement(ref _pending) == 0 && Interlocked.Exchange(ref _callerSleeping, 0) == 1) _done.Release();
             }
+        }
+    }
+
+    /// <summary>Thread <paramref name="index"/>'s part: its fixed chunk, or pieces taken until none is left.</summary>
+    private void RunShare(int index)
+    {
+        if (_pieces == 0)
+        {
+            var (s, e) = Chunk(_count, index, _workers, _granule);
+            _body!.Run(s, e);
+            return;
+        }
+        for (int piece; (piece = Interlocked.Increment(ref _nextPiece) - 1) < _pieces;)
+        {
+            var (s, e) = Chunk(_count, piece, _pieces, _granule);
+            if (s < e) _body!.Run(s, e);
         }
     }
 

@@ -31,7 +31,9 @@ public class WorkerPoolTests
             {
                 int n = rng.Next(0, 4) == 0 ? 1 : rng.Next(1, 40);
                 Array.Clear(body.Hits, 0, n);
-                pool.For(n, body);
+                // Fixed chunks and pieces taken as threads finish, mixed (pieces: more, fewer or as many as the units).
+                if (rng.Next(2) == 0) pool.For(n, body);
+                else pool.ForPieces(n, body, granule: rng.Next(1, 4), pieces: rng.Next(1, 50));
                 for (int i = 0; i < n; i++) Assert.Equal(1, body.Hits[i]);
             }
         });
