@@ -48,6 +48,7 @@ public sealed unsafe class TopKOutput : IDisposable
         internal readonly ApproxJob Job = new();
         internal readonly List<int> Candidates = new();
         internal readonly LinearInput Input = new();
+        internal float[] Heap = []; // the k largest lower bounds, reused from token to token
         /// <summary>How many rows the last call recomputed exactly.</summary>
         public int LastCandidateCount { get; internal set; }
     }
@@ -70,7 +71,9 @@ public sealed unsafe class TopKOutput : IDisposable
             pool.For(Rows, sc.Job, granule: 64);
         }
         // The k-th largest lower bound; every row whose upper bound reaches it is a candidate.
-        float kth = KthLargestLowerBound(approx, Math.Min(k, Rows), l1);
+        int kk = Math.Min(k, Rows);
+        if (sc.Heap.Length < kk) sc.Heap = new float[kk];
+        float kth = KthLargestLowerBound(approx, sc.Heap.AsSpan(0, kk), l1);
         var candidates = sc.Candidates;
         candidates.Clear();
         for (int r = 0; r < Rows; r++)
@@ -83,15 +86,14 @@ public sealed unsafe class TopKOutput : IDisposable
         sc.LastCandidateCount = candidates.Count;
     }
 
-    private float KthLargestLowerBound(float[] approx, int k, float l1)
+    private float KthLargestLowerBound(float[] approx, Span<float> heap, float l1)
     {
-        // Min-heap of the k largest lower bounds.
-        var heap = new float[k];
-        int n = 0;
+        // Min-heap of the k largest lower bounds (k = heap.Length).
+        int k = heap.Length, n = 0;
         for (int r = 0; r < Rows; r++)
         {
             float lb = approx[r] - _margin[r] * l1;
-            if (n < k) { heap[n++] = lb; if (n == k) Array.Sort(heap); continue; }
+            if (n < k) { heap[n++] = lb; if (n == k) heap.Sort(); continue; }
             if (lb <= heap[0]) continue;
             heap[0] = lb;
             // sift down
@@ -106,7 +108,10 @@ public sealed unsafe class TopKOutput : IDisposable
                 i = c;
             }
         }
-        return n < k ? float.NegativeInfinity : heap.Min();
+        if (n < k) return float.NegativeInfinity;
+        float min = heap[0]; // the smallest, or NaN if any bound is NaN (as Enumerable.Min)
+        foreach (float v in heap) if (float.IsNaN(v) || v < min) min = v;
+        return min;
     }
 
     public void Dispose()
