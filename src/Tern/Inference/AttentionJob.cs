@@ -54,21 +54,14 @@ internal sealed class AttentionJob : IParallelBody
         var scores = Buffer(ref t_scores, 4 * stride);
         int p = 0;
         for (; p + 4 <= n; p += 4) FloatDot.DotQueries4Keys4(q, keys.Slice(p * hd, 4 * hd), scores, stride, p);
-        for (; p < n; p++)
-        {
-            FloatDot.DotQueries4(q, keys.Slice(p * hd, hd), four);
-            for (int j = 0; j < 4; j++) scores[j * stride + p] = four[j];
-        }
+        KeyByKey4(q, keys, p, n, hd, scores, stride, four);
         for (int j = 0; j < 4; j++)
         {
             var row = scores.Slice(j * stride, stride);
             row[n..].Fill(float.NegativeInfinity);
             Softmax.Apply(row, Scale, f16);
         }
-        if (Vector512.IsHardwareAccelerated && hd % 64 == 0) WeightedSum4(scores, stride, n, values, hd, o);
-        else
-            for (int j = 0; j < 4; j++)
-                ForwardState.WeightedSum(scores.Slice(j * stride, n), values, hd, 0, o.Slice(j * hd, hd));
+        WeightedSums(scores, stride, n, 4, values, hd, o);
     }
 
     /// <summary>Any group size: blocks of 16 keys per query (the key block stays in L1 across the group), then the rest.</summary>
@@ -80,14 +73,7 @@ internal sealed class AttentionJob : IParallelBody
             for (; p0 + FloatDot.KeyBlock <= n; p0 += FloatDot.KeyBlock)
                 for (int j = 0; j < group; j++)
                     FloatDot.DotKeys16(q.Slice(j * hd, hd), keys.Slice(p0 * hd, FloatDot.KeyBlock * hd), scores.Slice(j * n + p0, FloatDot.KeyBlock));
-        if (group == 4)
-        {
-            for (int p = p0; p < n; p++)
-            {
-                FloatDot.DotQueries4(q, keys.Slice(p * hd, hd), four);
-                for (int j = 0; j < 4; j++) scores[j * n + p] = four[j];
-            }
-        }
+        if (group == 4) KeyByKey4(q, keys, p0, n, hd, scores, n, four);
         else
         {
             for (int j = 0; j < group; j++)
@@ -97,10 +83,26 @@ internal sealed class AttentionJob : IParallelBody
             }
         }
         for (int j = 0; j < group; j++) Softmax.Apply(scores.Slice(j * n, n), Scale, f16);
-        if (group == 4 && Vector512.IsHardwareAccelerated && hd % 64 == 0) WeightedSum4(scores, n, n, values, hd, o);
+        WeightedSums(scores, n, n, group, values, hd, o);
+    }
+
+    /// <summary>scores[j·stride + p] for keys p in [from, n) of a group of four queries, one key at a time.</summary>
+    private static void KeyByKey4(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, int from, int n, int hd, Span<float> scores, int stride, Span<float> four)
+    {
+        for (int p = from; p < n; p++)
+        {
+            FloatDot.DotQueries4(q, keys.Slice(p * hd, hd), four);
+            for (int j = 0; j < 4; j++) scores[j * stride + p] = four[j];
+        }
+    }
+
+    /// <summary>o_j = Σ_{p &lt; n} w[j·stride + p] · v_p for every head j of the group (four at once where the vector path applies).</summary>
+    private static void WeightedSums(ReadOnlySpan<float> w, int stride, int n, int group, ReadOnlySpan<float> values, int hd, Span<float> o)
+    {
+        if (group == 4 && Vector512.IsHardwareAccelerated && hd % 64 == 0) WeightedSum4(w, stride, n, values, hd, o);
         else
             for (int j = 0; j < group; j++)
-                ForwardState.WeightedSum(scores.Slice(j * n, n), values, hd, 0, o.Slice(j * hd, hd));
+                ForwardState.WeightedSum(w.Slice(j * stride, n), values, hd, 0, o.Slice(j * hd, hd));
     }
 
     private static Span<float> Buffer(ref float[]? buffer, int length) =>
