@@ -108,10 +108,8 @@ public sealed unsafe class TopKOutput : IDisposable
                 i = c;
             }
         }
-        if (n < k) return float.NegativeInfinity;
-        float min = heap[0]; // the smallest, or NaN if any bound is NaN (as Enumerable.Min)
-        foreach (float v in heap) if (float.IsNaN(v) || v < min) min = v;
-        return min;
+        // The smallest, NaN if any bound is NaN (as Enumerable.Min was; a −0 for +0 changes no comparison below).
+        return n < k ? float.NegativeInfinity : System.Numerics.Tensors.TensorPrimitives.Min(heap);
     }
 
     public void Dispose()
