@@ -67,9 +67,11 @@ public sealed class Evaluator : IDisposable
             if (bt.Cache.Layers != c.Layers || bt.Cache.KvDim != c.KvDim)
                 throw new ArgumentException("KV cache was made for another model");
             if ((uint)bt.Position >= (uint)bt.Cache.Capacity)
-                throw new ContextFullException(bt.Position, bt.Cache.Capacity);
+                throw new ContextFullException(bt.Position + 1, bt.Cache.Capacity);
             if (bt.WantLogits) wanted++;
         }
+        // Storage for every position written (caches grow on demand; here, before any worker writes to them).
+        foreach (var bt in batch) bt.Cache.EnsurePositions(bt.Position + 1);
         return wanted;
     }
 

@@ -23,7 +23,7 @@ public sealed record GenerationOptions
 /// <summary>One generated token and the text it completed (possibly empty while a character or a possible stop string is pending).</summary>
 public readonly record struct GenerationStep(int Token, string Text);
 
-public enum StopReason { None, EndOfGeneration, StopString, MaxTokens, ContextFull }
+public enum StopReason { None, EndOfGeneration, StopString, MaxTokens, ContextFull, Cancelled }
 
 public sealed class GenerationStats
 {
@@ -41,8 +41,10 @@ public sealed class GenerationStats
 }
 
 /// <summary>
-/// Generation loop: feeds new tokens to a sequence, samples, streams text (never half a UTF-8 character), and stops at
-/// end-of-generation tokens, stop strings, a token limit, or a full context.
+/// Generation loop of one conversation: feeds new tokens to a sequence, samples, streams text (never half a UTF-8
+/// character), and stops at end-of-generation tokens, stop strings, a token limit, a full context or cancellation.
+/// The sampler lives as long as the generator (while the sampling options stay the same), so a seeded conversation
+/// draws one random stream across its turns instead of restarting it every turn.
 /// </summary>
 public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
 {
@@ -50,17 +52,22 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
     public Tokenizer Tokenizer { get; } = tokenizer;
     public GenerationStats Stats { get; private set; } = new();
 
+    /// <summary>The sampler of the last call (kept for the next call with the same sampling options).</summary>
+    public Sampler? Sampler { get; private set; }
+
     /// <summary>
     /// Feeds <paramref name="input"/> (tokens not yet in <paramref name="seq"/>), then generates. The last sampled token
-    /// is not fed back; a following call includes it in its input if the conversation continues.
+    /// is not fed back; a following call includes it in its input if the conversation continues. Cancellation ends
+    /// the loop between tokens with <see cref="StopReason.Cancelled"/> (what was generated stays in the sequence).
     /// </summary>
-    public IEnumerable<GenerationStep> Generate(Sequence seq, int[] input, GenerationOptions options)
+    public IEnumerable<GenerationStep> Generate(Sequence seq, int[] input, GenerationOptions options, CancellationToken cancellationToken = default)
     {
         if (input.Length == 0) throw new ArgumentException("nothing to evaluate: the prompt has no tokens");
         if (seq.Length + input.Length > seq.Cache.Capacity)
             throw new ContextFullException(seq.Length + input.Length, seq.Cache.Capacity);
         var stats = Stats = new GenerationStats { PromptTokens = input.Length };
-        var sampler = new Sampler(options.Sampler);
+        if (Sampler is null || Sampler.Options != options.Sampler) Sampler = new Sampler(options.Sampler);
+        var sampler = Sampler;
         // Generating from BOS alone: drop SentencePiece's dummy-prefix space from the very start of the text.
         bool fromStart = seq.Length == 0 && input is [var only] && only == Tokenizer.BosId;
         var decoder = new StreamingDecoder(Tokenizer, stripLeadingSpace: fromStart && Tokenizer.StripsLeadingSpace);
@@ -69,16 +76,18 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
         var clock = Stopwatch.StartNew();
         Span<float> logits = Evaluator.Decode(seq, input);
         stats.PromptSeconds = clock.Elapsed.TotalSeconds;
-        var history = new List<int>(seq.Tokens);
+        sampler.ResetHistory();
+        sampler.Accept(seq.Tokens.Skip(Math.Max(0, seq.Length - options.Sampler.RepeatLastN)));
         while (true)
         {
-            int token = sampler.Sample(logits, history);
+            if (cancellationToken.IsCancellationRequested) { stats.StopReason = StopReason.Cancelled; break; }
+            int token = sampler.Sample(logits).Id;
             if (options.StopAtEndOfGeneration && Tokenizer.EndOfGenerationIds.Contains(token))
             {
                 stats.StopReason = StopReason.EndOfGeneration;
                 break;
             }
-            history.Add(token);
+            sampler.Accept(token);
             stats.GeneratedTokens++;
             var (text, hitStop) = stops.Push(decoder.Push(token));
             yield return new GenerationStep(token, text);
@@ -90,11 +99,8 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
             int k = so.Temperature <= 0 ? 1 : so.TopK;
             if (options.TopKOutput && k > 0)
             {
-                // Rows the repetition penalty will change must be exact too.
-                IReadOnlyCollection<int> recent = so.RepeatPenalty == 1f || so.RepeatLastN == 0
-                    ? []
-                    : history.Skip(Math.Max(0, history.Count - so.RepeatLastN)).ToArray();
-                logits = Evaluator.DecodeNextTopK(seq, token, k, recent);
+                // Rows the penalties will change must be exact too.
+                logits = Evaluator.DecodeNextTopK(seq, token, k, sampler.PenalizedTokens);
             }
             else
             {

@@ -1,8 +1,13 @@
 namespace Tern.Sampling;
 
+/// <summary>A sampled token and its probability in the distribution it was drawn from (1 when greedy).</summary>
+public readonly record struct SampledToken(int Id, float Probability);
+
 /// <summary>
-/// Picks the next token from logits: repetition penalty, then top-k, top-p, min-p, temperature, then a draw from
-/// the softmax (llama.cpp's order). With a seed, the same logits and history always give the same token.
+/// Picks the next token from logits: penalties, then top-k, top-p, min-p, temperature, then a draw from the softmax
+/// (llama.cpp's order). One sampler belongs to one sequence: it keeps that sequence's random state and the window of
+/// recent tokens the penalties look at (<see cref="Accept(int)"/>), so a conversation's draws continue across turns.
+/// With a seed, the same logits and history always give the same token.
 /// </summary>
 public sealed class Sampler
 {
@@ -10,6 +15,7 @@ public sealed class Sampler
     private ulong _rng;
     private (int Id, float Logit)[] _candidates = [];
     private float[] _probs = [];
+    private readonly PenaltyWindow? _window;
 
     public Sampler(SamplerOptions options)
     {
@@ -17,9 +23,25 @@ public sealed class Sampler
         _o = options;
         _rng = options.Seed ?? (ulong)Random.Shared.NextInt64();
         if (_rng == 0) _rng = 0x9E3779B97F4A7C15;
+        if (options.HasPenalties) _window = new PenaltyWindow(options.RepeatLastN);
     }
 
     public SamplerOptions Options => _o;
+
+    /// <summary>Adds a token of the sequence (prompt or generated) to the window the penalties see.</summary>
+    public void Accept(int token) => _window?.Push(token);
+
+    public void Accept(IEnumerable<int> tokens)
+    {
+        if (_window is null) return;
+        foreach (int t in tokens) _window.Push(t);
+    }
+
+    /// <summary>Forgets the penalty window (the random state goes on): call before accepting a rolled-back sequence again.</summary>
+    public void ResetHistory() => _window?.Clear();
+
+    /// <summary>The tokens the penalties will change (for the exact top-k output layer, which must compute them exactly).</summary>
+    public IReadOnlyCollection<int> PenalizedTokens => (IReadOnlyCollection<int>?)_window?.Counts.Keys ?? [];
 
     /// <summary>Index of the largest value; the lowest index wins ties.</summary>
     public static int Argmax(ReadOnlySpan<float> logits)
@@ -29,11 +51,14 @@ public sealed class Sampler
         return best;
     }
 
-    /// <summary>Samples a token. <paramref name="logits"/> is modified (penalties); <paramref name="history"/> holds the tokens so far.</summary>
-    public int Sample(Span<float> logits, IReadOnlyList<int> history)
+    /// <summary>
+    /// Samples a token. <paramref name="logits"/> is modified (penalties applied in place). The token is not accepted
+    /// into the penalty window: call <see cref="Accept(int)"/> once it is part of the sequence.
+    /// </summary>
+    public SampledToken Sample(Span<float> logits)
     {
-        ApplyRepeatPenalty(logits, history);
-        if (_o.Temperature <= 0) return Argmax(logits);
+        ApplyPenalties(logits);
+        if (_o.Temperature <= 0) return new SampledToken(Argmax(logits), 1f);
 
         // Candidates sorted by logit, descending (ties: lower id first), cut to top-k.
         int n = logits.Length;
@@ -74,9 +99,9 @@ public sealed class Sampler
         for (int i = 0; i < count; i++)
         {
             acc += p[i];
-            if (r < acc) return c[i].Id;
+            if (r < acc) return new SampledToken(c[i].Id, p[i]);
         }
-        return c[count - 1].Id;
+        return new SampledToken(c[count - 1].Id, p[count - 1]);
     }
 
     /// <summary>Higher logit first; the lower id wins ties.</summary>
@@ -122,15 +147,20 @@ public sealed class Sampler
         }
     }
 
-    private void ApplyRepeatPenalty(Span<float> logits, IReadOnlyList<int> history)
+    /// <summary>
+    /// llama.cpp's penalties over the last <c>RepeatLastN</c> tokens: a seen token's logit is divided (if positive)
+    /// or multiplied (if not) by the repeat penalty, then lowered by count × frequency penalty + presence penalty.
+    /// </summary>
+    private void ApplyPenalties(Span<float> logits)
     {
-        if (_o.RepeatPenalty == 1f || _o.RepeatLastN == 0 || history.Count == 0) return;
-        var seen = new HashSet<int>();
-        for (int i = Math.Max(0, history.Count - _o.RepeatLastN); i < history.Count; i++)
+        if (_window is null) return;
+        foreach (var (id, count) in _window.Counts)
         {
-            int id = history[i];
-            if ((uint)id >= (uint)logits.Length || !seen.Add(id)) continue;
-            logits[id] = logits[id] > 0 ? logits[id] / _o.RepeatPenalty : logits[id] * _o.RepeatPenalty;
+            if ((uint)id >= (uint)logits.Length) continue;
+            float l = logits[id];
+            if (_o.RepeatPenalty != 1f) l = l > 0 ? l / _o.RepeatPenalty : l * _o.RepeatPenalty;
+            l -= count * _o.FrequencyPenalty + _o.PresencePenalty;
+            logits[id] = l;
         }
     }
 

@@ -12,8 +12,15 @@ public sealed record SamplerOptions
     public float MinP { get; init; } = 0.05f;
     /// <summary>Divide positive (multiply negative) logits of recently seen tokens by this; 1 disables.</summary>
     public float RepeatPenalty { get; init; } = 1.0f;
-    /// <summary>How many recent tokens the repetition penalty looks at.</summary>
+    /// <summary>How many recent tokens the penalties look at.</summary>
     public int RepeatLastN { get; init; } = 64;
+    /// <summary>Subtracted from a recent token's logit once per occurrence (OpenAI's frequency_penalty); 0 disables.</summary>
+    public float FrequencyPenalty { get; init; }
+    /// <summary>Subtracted from the logit of every recent token (OpenAI's presence_penalty); 0 disables.</summary>
+    public float PresencePenalty { get; init; }
+
+    /// <summary>Whether any penalty changes logits.</summary>
+    public bool HasPenalties => RepeatLastN > 0 && (RepeatPenalty != 1f || FrequencyPenalty != 0 || PresencePenalty != 0);
     /// <summary>Random seed; null picks one at random.</summary>
     public ulong? Seed { get; init; }
 
@@ -27,5 +34,7 @@ public sealed record SamplerOptions
         if (!(MinP >= 0 && MinP <= 1)) throw new ArgumentException("min-p must be in [0, 1]");
         if (!(RepeatPenalty > 0)) throw new ArgumentException("repeat-penalty must be > 0");
         if (RepeatLastN < 0) throw new ArgumentException("repeat-last-n must be ≥ 0");
+        if (!float.IsFinite(FrequencyPenalty)) throw new ArgumentException("frequency penalty must be a finite number");
+        if (!float.IsFinite(PresencePenalty)) throw new ArgumentException("presence penalty must be a finite number");
     }
 }
