@@ -51,15 +51,11 @@ internal static class ChatCommand
                 string rendered = template.Render(turns, addGenerationPrompt: true);
                 bool hasBos = rendered.StartsWith(template.BosToken, StringComparison.Ordinal) && template.BosToken.Length > 0;
                 int[] all = lm.Tokenizer.Encode(rendered, addBos: !hasBos && lm.Tokenizer.AddBosByDefault, parseSpecial: true);
-                // Reuse the cached prefix; feed the rest.
-                int common = 0;
-                while (common < seq.Length && common < all.Length && seq.Tokens[common] == all[common]) common++;
-                if (common == all.Length) common--; // something must be evaluated to get logits
-                seq.Truncate(common);
+                int[] input = seq.ReusePrefix(all).ToArray(); // feed only what the cache does not hold
                 var reply = new System.Text.StringBuilder();
                 try
                 {
-                    foreach (var step in generator.Generate(seq, all[common..], options))
+                    foreach (var step in generator.Generate(seq, input, options))
                     {
                         reply.Append(step.Text);
                         io.Out.Write(step.Text);

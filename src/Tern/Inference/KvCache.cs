@@ -58,6 +58,18 @@ public sealed class KvCache : IDisposable
     /// <summary>Bytes held now.</summary>
     public long Bytes => BytesFor(_allocated);
 
+    /// <summary>
+    /// Positions allocated once <paramref name="positions"/> are in use: the smallest <see cref="BlockPositions"/> × 2^k
+    /// that holds them, at most <see cref="Capacity"/>. It depends only on the count, not on how the cache grew there,
+    /// so a scheduler can reserve exactly what a request will hold.
+    /// </summary>
+    public int AllocationFor(int positions)
+    {
+        long size = BlockPositions;
+        while (size < positions) size *= 2;
+        return (int)Math.Min(Capacity, size);
+    }
+
     /// <summary>Bytes the keys and values of <paramref name="positions"/> positions take.</summary>
     public long BytesFor(int positions) => 2L * Layers * positions * KvDim * sizeof(float);
 
@@ -70,7 +82,7 @@ public sealed class KvCache : IDisposable
     {
         if (positions <= _allocated) return;
         if (positions > Capacity) throw new ContextFullException(positions, Capacity);
-        int size = Math.Min(Capacity, Math.Max(Math.Max(BlockPositions, 2 * _allocated), positions));
+        int size = AllocationFor(positions);
         long extra = BytesFor(size) - BytesFor(_allocated);
         _budget?.Take(extra);
         try
