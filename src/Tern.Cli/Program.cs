@@ -22,6 +22,7 @@ public static class Program
             DummyCommand.Create(io),
             ConvertCommand.Create(io),
             BenchCommand.Create(io),
+            ServeCommand.Create(io),
         };
         var parse = root.Parse(args);
         return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });

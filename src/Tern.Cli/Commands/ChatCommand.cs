@@ -48,9 +48,7 @@ internal static class ChatCommand
                 if (line is null || line.Trim() == "/exit") break;
                 if (line.Trim().Length == 0) continue;
                 turns.Add(new ChatTurn("user", line));
-                string rendered = template.Render(turns, addGenerationPrompt: true);
-                bool hasBos = rendered.StartsWith(template.BosToken, StringComparison.Ordinal) && template.BosToken.Length > 0;
-                int[] all = lm.Tokenizer.Encode(rendered, addBos: !hasBos && lm.Tokenizer.AddBosByDefault, parseSpecial: true);
+                int[] all = ChatPrompt.Encode(template, lm.Tokenizer, turns);
                 int[] input = seq.ReusePrefix(all).ToArray(); // feed only what the cache does not hold
                 var reply = new System.Text.StringBuilder();
                 try
