@@ -48,6 +48,8 @@ internal static class Pipeline
         app.MapPost("/chat/completions", (HttpContext h) => ChatCompletionsEndpoint.Handle(h, host, metrics));
         app.MapPost("/v1/completions", (HttpContext h) => TextCompletionsEndpoint.Handle(h, host, metrics));
         app.MapPost("/completions", (HttpContext h) => TextCompletionsEndpoint.Handle(h, host, metrics));
+        app.MapPost("/v1/embeddings", (HttpContext h) => EmbeddingsEndpoint.Handle(h, host));
+        app.MapPost("/embeddings", (HttpContext h) => EmbeddingsEndpoint.Handle(h, host));
         app.MapPost("/tokenize", (HttpContext h) => InfoEndpoints.Tokenize(h, host));
         app.MapPost("/detokenize", (HttpContext h) => InfoEndpoints.Detokenize(h, host));
         app.MapMetrics("/metrics", metrics.Registry);
@@ -57,7 +59,7 @@ internal static class Pipeline
     /// <summary>Routes behind the key and the readiness gate: everything but /health and the web page.</summary>
     private static bool IsApi(string path) =>
         path.StartsWith("/v1/", StringComparison.Ordinal) && path != "/v1/health"
-        || path is "/models" or "/chat/completions" or "/completions" or "/tokenize" or "/detokenize" or "/metrics";
+        || path is "/models" or "/embeddings" or "/chat/completions" or "/completions" or "/tokenize" or "/detokenize" or "/metrics";
 
     private static string Route(HttpContext http) => http.GetEndpoint() is RouteEndpoint r ? r.RoutePattern.RawText ?? "?" : "other";
 

@@ -25,5 +25,9 @@ namespace Tern.Server.Protocol;
 [JsonSerializable(typeof(DetokenizeResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(EmbeddingBody))]
+[JsonSerializable(typeof(EmbeddingResponse))]
+[JsonSerializable(typeof(float[]))]
+[JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 public sealed partial class OpenAiJson : JsonSerializerContext;

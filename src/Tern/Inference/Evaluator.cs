@@ -92,6 +92,37 @@ public sealed class Evaluator : IDisposable
         }
     }
 
+    /// <summary>
+    /// A text embedding: the final hidden states (after the output norm) of <paramref name="tokens"/>, averaged over
+    /// the tokens and scaled to unit L2 length. Runs in batches of <see cref="MaxBatch"/> through a cache of its own.
+    /// </summary>
+    public float[] Embed(ReadOnlySpan<int> tokens, KvCacheType cacheType = KvCacheType.F32)
+    {
+        if (tokens.IsEmpty) throw new ArgumentException("nothing to embed: no tokens", nameof(tokens));
+        var c = Model.Config;
+        using var seq = new Sequence(Model, tokens.Length, cacheType);
+        var sum = new double[c.Dim];
+        var row = new float[c.Dim];
+        var batch = new BatchToken[Math.Min(tokens.Length, MaxBatch)];
+        for (int start = 0; start < tokens.Length; start += MaxBatch)
+        {
+            int n = Math.Min(MaxBatch, tokens.Length - start);
+            for (int i = 0; i < n; i++) batch[i] = new BatchToken(tokens[start + i], start + i, seq.Cache, false);
+            Validate(batch.AsSpan(0, n));
+            RunLayers(batch.AsSpan(0, n));
+            for (int t = 0; t < n; t++)
+            {
+                ForwardState.RmsNormRow(_state.X.AsSpan(t * c.Dim, c.Dim), Model.OutputNorm, row, c.RmsEps);
+                for (int d = 0; d < c.Dim; d++) sum[d] += row[d];
+            }
+            seq.Append(tokens.Slice(start, n));
+        }
+        double norm = Math.Sqrt(sum.Sum(v => v * v));
+        var result = new float[c.Dim];
+        for (int d = 0; d < c.Dim; d++) result[d] = norm > 0 ? (float)(sum[d] / norm) : 0f; // the mean's 1/n cancels in the normalization
+        return result;
+    }
+
     private readonly TopKOutput.Scratch _topKScratch = new();
 
     /// <summary>Rows the last <see cref="DecodeNextTopK"/> recomputed exactly.</summary>

@@ -21,6 +21,7 @@ public sealed class Scheduler : IDisposable
 {
     private readonly object _lock = new();
     private readonly Queue<ActiveRequest> _queue = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<EmbeddingJob> _embeddings = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Slot[] _slots;
     private readonly List<Slot> _running = new(); // admission order: prompt chunks are handed out in this order
@@ -87,6 +88,43 @@ public sealed class Scheduler : IDisposable
         }
     }
 
+    /// <summary>
+    /// The embedding of <paramref name="tokens"/> (see <see cref="Evaluator.Embed"/>), computed on the scheduler's
+    /// thread between two steps, so it shares the one evaluator with the running completions.
+    /// </summary>
+    public Task<float[]> EmbedAsync(int[] tokens, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        if (tokens is not { Length: > 0 }) throw new ArgumentException("nothing to embed: no tokens", nameof(tokens));
+        int vocab = Model.Config.VocabSize;
+        foreach (int t in tokens)
+            if ((uint)t >= (uint)vocab) throw new ArgumentException($"token id {t} is outside the vocabulary (0..{vocab - 1})", nameof(tokens));
+        if (tokens.Length > ContextSize) throw new ContextLengthExceededException(tokens.Length, 0, ContextSize);
+        if (_embeddings.Count >= Options.MaxQueue + 1) throw new QueueFullException(Options.MaxQueue);
+        var job = new EmbeddingJob(tokens, cancellationToken);
+        _embeddings.Enqueue(job);
+        Signal();
+        return job.Done.Task;
+    }
+
+    private sealed record EmbeddingJob(int[] Tokens, CancellationToken Cancellation)
+    {
+        public TaskCompletionSource<float[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private bool RunEmbeddings()
+    {
+        bool any = false;
+        while (_embeddings.TryDequeue(out var job))
+        {
+            any = true;
+            if (job.Cancellation.IsCancellationRequested || _stopping) { job.Done.TrySetCanceled(); continue; }
+            try { job.Done.TrySetResult(_evaluator.Embed(job.Tokens, Options.CacheType)); }
+            catch (Exception e) { job.Done.TrySetException(e); }
+        }
+        return any;
+    }
+
     private void Validate(CompletionRequest request)
     {
         if (request.Prompt is not { Length: > 0 } prompt) throw new ArgumentException("the prompt has no tokens", nameof(request));
@@ -129,14 +167,16 @@ public sealed class Scheduler : IDisposable
             if (!worked) _wake.Wait(); // nothing running and nothing admissible: sleep until a submission or a cancellation
         }
         FailAll(new ObjectDisposedException(nameof(Scheduler), "the scheduler was shut down"));
+        RunEmbeddings(); // cancels what is left
     }
 
     /// <summary>Admits what fits, then runs one forward pass. Returns false when there was nothing to run.</summary>
     private bool Step()
     {
+        bool embedded = RunEmbeddings();
         Admit();
         DropCancelled();
-        if (_running.Count == 0) return false;
+        if (_running.Count == 0) return embedded;
 
         _batch.Clear();
         foreach (var slot in _running) // decoding requests first: one token each

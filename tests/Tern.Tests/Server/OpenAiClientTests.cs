@@ -92,6 +92,20 @@ public sealed class OpenAiClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EmbedsThroughTheOfficialClientAndMicrosoftExtensionsAi()
+    {
+        var client = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = _server.ApiAddress }).GetEmbeddingClient("tiny");
+        var one = await client.GenerateEmbeddingAsync("Once upon a time");
+        var v = one.Value.ToFloats().ToArray(); // the client asks for base64
+        Assert.Equal(256, v.Length);
+        Assert.Equal(1.0, Math.Sqrt(v.Sum(x => (double)x * x)), 1e-5);
+        var gen = client.AsIEmbeddingGenerator();
+        var many = await gen.GenerateAsync(["Once upon a time", "something else"]);
+        Assert.Equal(v, many[0].Vector.ToArray());
+        Assert.NotEqual(v, many[1].Vector.ToArray());
+    }
+
+    [Fact]
     public async Task ListsTheModel()
     {
         var models = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = _server.ApiAddress }).GetOpenAIModelClient();
