@@ -24,7 +24,8 @@ internal static class BenchCommand
         var cache = CommonOptions.CacheType();
         var topK = CommonOptions.TopKOutput();
         var profile = new Option<bool>("--profile") { Description = "also print the time spent in each operation per test (on stderr)" };
-        var cmd = new Command("bench", "Measure prompt processing and generation speed.") { model, prompt, gen, threads, repeats, output, noBandwidth, cache, topK, profile };
+        var parallel = new Option<string?>("--parallel", "-np") { Description = "also measure N concurrent streams through the scheduler, comma-separated (e.g. 1,4,8): aggregate generation, and the time to first token of a -p prompt beside N-1 decoding streams" };
+        var cmd = new Command("bench", "Measure prompt processing and generation speed.") { model, prompt, gen, threads, repeats, output, noBandwidth, cache, topK, profile, parallel };
         cmd.SetGuardedAction(io, p =>
         {
             var pp = ParseList(p.GetValue(prompt)!, "--n-prompt", 0);
@@ -35,6 +36,7 @@ internal static class BenchCommand
             string format = p.GetValue(output)!.ToLowerInvariant();
             if (format is not ("md" or "json" or "csv")) throw new UserError($"unknown --output '{format}' (md, json or csv)");
             var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
+            var streams = p.GetValue(parallel) is { } list ? ParseList(list, "--parallel", 1) : null;
             string path = CommonOptions.ResolveModel(p.GetValue(model), io);
 
             var load = Stopwatch.StartNew();
@@ -57,6 +59,7 @@ internal static class BenchCommand
                     rows.Add(Profiled(io, p.GetValue(profile), () => new Row(ModelBenchmark.PromptProcessing(m, t, n, r, cacheType), null, null)));
                 foreach (int n in tg.Where(n => n > 0))
                     rows.Add(Profiled(io, p.GetValue(profile), () => new Row(ModelBenchmark.Generation(m, t, n, r, cacheType, p.GetValue(topK)), bw, roof)));
+                if (streams is not null) RunParallel(io, m, t, streams, pp, tg, r, cacheType, rows);
             }
             long rss = Math.Max(peakRss, Process.GetCurrentProcess().PeakWorkingSet64);
             var info = new Info(Path.GetFileName(path), new FileInfo(path).Length, m.WeightBytesPerToken, m.CopiedBytes, m.Kernel.Name, loadMs, rss);
@@ -90,6 +93,22 @@ internal static class BenchCommand
     }
 
     private sealed record Row(BenchResult Result, double? Bandwidth, double? Roof);
+
+    /// <summary>`--parallel`: aggregate generation of N streams (rows), and time to first token under load (stderr).</summary>
+    private static void RunParallel(CliIO io, Model m, int threads, int[] streams, int[] pp, int[] tg, int repeats, Inference.KvCacheType cache, List<Row> rows)
+    {
+        var tokenizer = Tokenizers.Tokenizer.FromGguf(m.File);
+        foreach (int n in tg.Where(n => n > 0))
+            foreach (int k in streams)
+                rows.Add(new Row(ServingBenchmark.Aggregate(m, tokenizer, threads, k, n, repeats, cache), null, null));
+        foreach (int prompt in pp.Where(x => x > 0))
+            foreach (int k in streams.Where(k => k > 1))
+            {
+                var (idle, loaded) = ServingBenchmark.TimeToFirstToken(m, tokenizer, threads, prompt, k - 1, repeats, cache: cache);
+                io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"time to first token, {prompt}-token prompt, {threads} threads: idle {idle * 1e3:F1} ms, beside {k - 1} decoding streams {loaded * 1e3:F1} ms ({loaded / idle:F2} x)"));
+            }
+    }
 
     /// <summary>Linux: restart the peak-RSS high-water mark from the current RSS (elsewhere the probe stays in the peak).</summary>
     private static void ResetPeakRss()
