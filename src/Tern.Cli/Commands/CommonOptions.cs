@@ -54,7 +54,7 @@ internal static class CommonOptions
         return ctx;
     }
 
-    public static KvCacheType ParseCacheType(string s) => s.ToLowerInvariant() switch
+    public static KvCacheType ParseCacheType(string? s) => (s ?? "f32").ToLowerInvariant() switch
     {
         "f32" => KvCacheType.F32,
         "f16" => KvCacheType.F16,
