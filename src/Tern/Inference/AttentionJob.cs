@@ -14,9 +14,15 @@ internal sealed class AttentionJob : IParallelBody
 {
     [ThreadStatic] private static float[]? t_scores;
     [ThreadStatic] private static float[]? t_q;
+    [ThreadStatic] private static HeadRows? t_rows;
     public ForwardState State = null!;
     public int Layer;
     public float Scale;
+    /// <summary>This attention call's number, unique in the process: converted F16 rows are valid only within the call that made them.</summary>
+    public long Call;
+    private static long s_calls;
+
+    public void NextCall() => Call = Interlocked.Increment(ref s_calls);
 
     public void Run(int start, int end)
     {
@@ -34,8 +40,7 @@ internal sealed class AttentionJob : IParallelBody
             s.Q.AsSpan(t * c.QDim + kvh * group * hd, group * hd).CopyTo(q);
             bool f16 = bt.Cache.Type == KvCacheType.F16;
             if (f16) ForwardState.RoundToF16(q);
-            var keys = bt.Cache.Keys(Layer, kvh, n);
-            var values = bt.Cache.Values(Layer, kvh, n);
+            (t_rows ??= new HeadRows()).Read(bt.Cache, Layer, kvh, n, Call, out var keys, out var values);
             var o = s.Attn.AsSpan(t * c.QDim + kvh * group * hd, group * hd);
             if (group == 4 && FloatDot.KeyBlocksSupported(hd) && Scale > 0) Group4(q, keys, values, n, hd, f16, o, four);
             else AnyGroup(q, keys, values, n, hd, group, f16, o, four);
@@ -103,6 +108,41 @@ internal sealed class AttentionJob : IParallelBody
         else
             for (int j = 0; j < group; j++)
                 ForwardState.WeightedSum(w.Slice(j * stride, n), values, hd, 0, o.Slice(j * hd, hd));
+    }
+
+    /// <summary>
+    /// One thread's view of a head's keys and values as floats. An F32 cache is read in place; an F16 cache is converted
+    /// into per-thread rows, extended as later tokens of the same sequence need more positions, so a batch converts
+    /// each position of a head once per layer rather than once per token.
+    /// </summary>
+    private sealed class HeadRows
+    {
+        private float[] _k = [], _v = [];
+        private KvCache? _cache;
+        private long _call = -1;
+        private int _head, _converted;
+
+        public void Read(KvCache cache, int layer, int head, int n, long call, out ReadOnlySpan<float> keys, out ReadOnlySpan<float> values)
+        {
+            if (cache.Type != KvCacheType.F16)
+            {
+                keys = cache.ReadKeys(layer, head, n, []);
+                values = cache.ReadValues(layer, head, n, []);
+                return;
+            }
+            if (!ReferenceEquals(cache, _cache) || call != _call || head != _head) { _cache = cache; _call = call; _head = head; _converted = 0; }
+            int length = n * cache.HeadDim;
+            if (_k.Length < length)
+            {
+                int size = Math.Max(length, 2 * _k.Length);
+                Array.Resize(ref _k, size);
+                Array.Resize(ref _v, size);
+            }
+            int from = Math.Min(_converted, n);
+            keys = cache.ReadKeys(layer, head, n, _k, from);
+            values = cache.ReadValues(layer, head, n, _v, from);
+            _converted = Math.Max(_converted, n);
+        }
     }
 
     private static Span<float> Buffer(ref float[]? buffer, int length) =>

@@ -298,17 +298,7 @@ public sealed class ForwardState
             var bt = _batch[t];
             int hd = Config.HeadDim;
             for (int h = 0; h < Config.KvHeads; h++)
-            {
-                var k = bt.Cache.Key(layer, h, bt.Position);
-                var v = bt.Cache.Value(layer, h, bt.Position);
-                K.AsSpan(t * kvd + h * hd, hd).CopyTo(k);
-                V.AsSpan(t * kvd + h * hd, hd).CopyTo(v);
-                if (bt.Cache.Type == KvCacheType.F16)
-                {
-                    RoundToF16(k);
-                    RoundToF16(v);
-                }
-            }
+                bt.Cache.Store(layer, h, bt.Position, K.AsSpan(t * kvd + h * hd, hd), V.AsSpan(t * kvd + h * hd, hd));
         }
         OpProfile.Stop("store-kv", __t);
     }
@@ -386,6 +376,7 @@ public sealed class ForwardState
         long __t = OpProfile.Start();
         _attention.Layer = layer;
         _attention.Scale = scale;
+        _attention.NextCall();
         Pool.For(Count * Config.KvHeads, _attention);
         OpProfile.Stop("attention", __t);
     }

@@ -3,7 +3,8 @@ using Tern.Models;
 namespace Tern.Inference;
 
 /// <summary>
-/// Keys and values of one sequence, float32, per layer [kv_heads][allocated][head_dim] (RoPE already applied to keys):
+/// Keys and values of one sequence, per layer [kv_heads][allocated][head_dim] (RoPE already applied to keys), float32,
+/// or IEEE halves for <see cref="KvCacheType.F16"/>:
 /// each head's keys are contiguous, so attention streams them instead of striding across heads.
 /// Each sequence (conversation) owns one; the model itself stays read-only and shared.
 /// </summary>
@@ -15,14 +16,16 @@ namespace Tern.Inference;
 ///
 /// <see cref="KvCacheType.F16"/> reproduces llama.cpp/bitnet.cpp's default F16 cache numerics: keys and values
 /// rounded to F16, queries rounded to F16 for the q·k products, attention probabilities rounded to F16 for the
-/// weighted sum of values. Values are kept in float32 arrays holding F16-representable numbers.
+/// weighted sum of values. They are stored as halves (half the bytes); attention reads them back as the floats they
+/// represent exactly (<see cref="ReadKeys"/>), so the numbers are those of rounding float32 storage to F16.
 /// </remarks>
 public sealed class KvCache : IDisposable
 {
     /// <summary>Positions allocated at first use, and the step storage grows by at least.</summary>
     public const int BlockPositions = 64;
 
-    private float[][] _k, _v;
+    private readonly LayerArrays<float>? _f32;
+    private readonly LayerArrays<Half>? _f16;
     private int _allocated;
     private readonly KvBudget? _budget;
 
@@ -37,9 +40,8 @@ public sealed class KvCache : IDisposable
         KvHeads = config.KvHeads;
         Layers = config.Layers;
         _budget = budget;
-        _k = new float[Layers][];
-        _v = new float[Layers][];
-        for (int l = 0; l < Layers; l++) { _k[l] = []; _v[l] = []; }
+        if (type == KvCacheType.F16) _f16 = new LayerArrays<Half>(Layers);
+        else _f32 = new LayerArrays<float>(Layers);
     }
 
     public KvCacheType Type { get; }
@@ -71,7 +73,7 @@ public sealed class KvCache : IDisposable
     }
 
     /// <summary>Bytes the keys and values of <paramref name="positions"/> positions take.</summary>
-    public long BytesFor(int positions) => 2L * Layers * positions * KvDim * sizeof(float);
+    public long BytesFor(int positions) => 2L * Layers * positions * KvDim * (Type == KvCacheType.F16 ? 2 : sizeof(float));
 
     /// <summary>
     /// Makes positions [0, <paramref name="positions"/>) writable, keeping what [0, <see cref="Allocated"/>) holds.
@@ -87,11 +89,8 @@ public sealed class KvCache : IDisposable
         _budget?.Take(extra);
         try
         {
-            for (int l = 0; l < Layers; l++)
-            {
-                _k[l] = Grow(_k[l], size);
-                _v[l] = Grow(_v[l], size);
-            }
+            _f32?.Grow(_allocated, size, KvHeads, HeadDim);
+            _f16?.Grow(_allocated, size, KvHeads, HeadDim);
         }
         catch
         {
@@ -101,13 +100,6 @@ public sealed class KvCache : IDisposable
         _allocated = size;
     }
 
-    private float[] Grow(float[] old, int size)
-    {
-        var grown = new float[(long)size * KvDim];
-        for (int h = 0; h < KvHeads && _allocated > 0; h++)
-            old.AsSpan(h * _allocated * HeadDim, _allocated * HeadDim).CopyTo(grown.AsSpan(h * size * HeadDim));
-        return grown;
-    }
 
     /// <summary>Copies positions [0, <paramref name="count"/>) of this cache into <paramref name="target"/> (same model and type).</summary>
     public void CopyTo(KvCache target, int count)
@@ -116,30 +108,103 @@ public sealed class KvCache : IDisposable
             throw new ArgumentException("the target cache was made for another model or cache type", nameof(target));
         if ((uint)count > (uint)_allocated) throw new ArgumentOutOfRangeException(nameof(count));
         target.EnsurePositions(count);
-        for (int l = 0; l < Layers; l++)
-            for (int h = 0; h < KvHeads; h++)
-            {
-                _k[l].AsSpan(h * _allocated * HeadDim, count * HeadDim).CopyTo(target._k[l].AsSpan(h * target._allocated * HeadDim));
-                _v[l].AsSpan(h * _allocated * HeadDim, count * HeadDim).CopyTo(target._v[l].AsSpan(h * target._allocated * HeadDim));
-            }
+        _f32?.CopyTo(target._f32!, _allocated, target._allocated, count, KvHeads, HeadDim);
+        _f16?.CopyTo(target._f16!, _allocated, target._allocated, count, KvHeads, HeadDim);
     }
 
     /// <summary>Drops all storage (and returns it to the budget); the cache can grow again afterwards.</summary>
     public void Release()
     {
         _budget?.Return(Bytes);
-        for (int l = 0; l < Layers; l++) { _k[l] = []; _v[l] = []; }
+        _f32?.Clear();
+        _f16?.Clear();
         _allocated = 0;
     }
 
     public void Dispose() => Release();
 
-    /// <summary>Key of one head at one position, [head_dim].</summary>
-    public Span<float> Key(int layer, int kvHead, int position) => _k[layer].AsSpan((kvHead * _allocated + position) * HeadDim, HeadDim);
-    public Span<float> Value(int layer, int kvHead, int position) => _v[layer].AsSpan((kvHead * _allocated + position) * HeadDim, HeadDim);
-    /// <summary>Keys of one head at positions [0, count), [count][head_dim], contiguous.</summary>
-    public ReadOnlySpan<float> Keys(int layer, int kvHead, int count) => _k[layer].AsSpan(kvHead * _allocated * HeadDim, count * HeadDim);
-    public ReadOnlySpan<float> Values(int layer, int kvHead, int count) => _v[layer].AsSpan(kvHead * _allocated * HeadDim, count * HeadDim);
+    /// <summary>Writes one head's key and value at one position (rounded to F16 in an F16 cache).</summary>
+    public void Store(int layer, int kvHead, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
+    {
+        int at = (kvHead * _allocated + position) * HeadDim;
+        if (_f32 is { } f)
+        {
+            key[..HeadDim].CopyTo(f.K[layer].AsSpan(at, HeadDim));
+            value[..HeadDim].CopyTo(f.V[layer].AsSpan(at, HeadDim));
+        }
+        else
+        {
+            ToHalf(key[..HeadDim], _f16!.K[layer].AsSpan(at, HeadDim));
+            ToHalf(value[..HeadDim], _f16.V[layer].AsSpan(at, HeadDim));
+        }
+    }
+
+    /// <summary>IEEE round-to-nearest-even, element by element (the same rounding as (float)(Half)x).</summary>
+    private static void ToHalf(ReadOnlySpan<float> src, Span<Half> dst)
+    {
+        for (int i = 0; i < src.Length; i++) dst[i] = (Half)src[i];
+    }
+
+    /// <summary>
+    /// Keys of one head at positions [0, count), [count][head_dim], contiguous: the stored floats, or for an F16 cache
+    /// the halves converted (exactly) into <paramref name="scratch"/> from position <paramref name="converted"/> on
+    /// (positions before it are taken to be there already: a caller converting the same head for growing counts
+    /// converts each position once).
+    /// </summary>
+    public ReadOnlySpan<float> ReadKeys(int layer, int kvHead, int count, Span<float> scratch, int converted = 0) =>
+        Read(_f32?.K[layer], _f16?.K[layer], kvHead, count, scratch, converted);
+
+    public ReadOnlySpan<float> ReadValues(int layer, int kvHead, int count, Span<float> scratch, int converted = 0) =>
+        Read(_f32?.V[layer], _f16?.V[layer], kvHead, count, scratch, converted);
+
+    private ReadOnlySpan<float> Read(float[]? f, Half[]? h, int kvHead, int count, Span<float> scratch, int converted)
+    {
+        int at = kvHead * _allocated * HeadDim;
+        if (f is not null) return f.AsSpan(at, count * HeadDim);
+        var src = h.AsSpan(at + converted * HeadDim, (count - converted) * HeadDim);
+        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(src, scratch.Slice(converted * HeadDim, src.Length));
+        return scratch[..(count * HeadDim)];
+    }
+
+    /// <summary>Per-layer key and value arrays of one element type, [kv_heads][allocated][head_dim] each.</summary>
+    private sealed class LayerArrays<T>(int layers) where T : unmanaged
+    {
+        public readonly T[][] K = Enumerable.Range(0, layers).Select(_ => Array.Empty<T>()).ToArray();
+        public readonly T[][] V = Enumerable.Range(0, layers).Select(_ => Array.Empty<T>()).ToArray();
+
+        public void Grow(int allocated, int size, int heads, int headDim)
+        {
+            // All new arrays first, then swap them in: an allocation that fails leaves the cache as it was.
+            var k = K.Select(a => Grown(a, allocated, size, heads, headDim)).ToArray();
+            var v = V.Select(a => Grown(a, allocated, size, heads, headDim)).ToArray();
+            k.CopyTo(K, 0);
+            v.CopyTo(V, 0);
+        }
+
+        private static T[] Grown(T[] old, int allocated, int size, int heads, int headDim)
+        {
+            var grown = new T[(long)size * heads * headDim];
+            for (int h = 0; h < heads && allocated > 0; h++)
+                old.AsSpan(h * allocated * headDim, allocated * headDim).CopyTo(grown.AsSpan(h * size * headDim));
+            return grown;
+        }
+
+        public void CopyTo(LayerArrays<T> target, int allocated, int targetAllocated, int count, int heads, int headDim)
+        {
+            for (int l = 0; l < K.Length; l++)
+                for (int h = 0; h < heads; h++)
+                {
+                    K[l].AsSpan(h * allocated * headDim, count * headDim).CopyTo(target.K[l].AsSpan(h * targetAllocated * headDim));
+                    V[l].AsSpan(h * allocated * headDim, count * headDim).CopyTo(target.V[l].AsSpan(h * targetAllocated * headDim));
+                }
+        }
+
+        public void Clear()
+        {
+            Array.Fill(K, []);
+            Array.Fill(V, []);
+        }
+    }
 }
 
 public enum KvCacheType

@@ -138,3 +138,44 @@ public sealed class SequenceTests : IDisposable
         Assert.Equal(budget.Limit, budget.Peak);
     }
 }
+
+/// <summary>The F16 cache stores real halves: half the bytes, the same logits as rounding float32 storage (batched, one by one, forked).</summary>
+public sealed class F16CacheTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly Model _model;
+
+    public F16CacheTests()
+    {
+        string path = _dir.File("gqa.gguf");
+        DummyModelWriter.Write(path, DummyModelSpec.Preset("tiny") with { Heads = 8, KvHeads = 2, Layers = 2, VocabSize = 300, Seed = 12 });
+        _model = Model.Load(path);
+    }
+
+    public void Dispose()
+    {
+        _model.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public void HalfTheBytesAndTheSameLogitsEveryWay()
+    {
+        var f16 = new KvCache(_model.Config, 100, KvCacheType.F16);
+        var f32 = new KvCache(_model.Config, 100);
+        Assert.Equal(f32.BytesFor(64) / 2, f16.BytesFor(64));
+
+        var rng = new Random(8);
+        var ids = Enumerable.Range(0, 70).Select(_ => rng.Next(300)).ToArray();
+        using var ev = new Evaluator(_model, 2);
+        var batched = ev.Decode(new Sequence(_model, 100, KvCacheType.F16), ids, allLogits: true);
+        var seq = new Sequence(_model, 100, KvCacheType.F16);
+        var oneByOne = new List<float>();
+        foreach (int id in ids[..40]) oneByOne.AddRange(ev.Decode(seq, [id]));
+        using var fork = seq.Fork();
+        Assert.Equal(seq.Cache.Bytes, fork.Cache.Bytes);
+        foreach (int id in ids[40..]) oneByOne.AddRange(ev.Decode(fork, [id]));
+        Assert.Equal(batched, oneByOne.ToArray());
+        Assert.NotEqual(batched, ev.Decode(new Sequence(_model, 100), ids, allLogits: true)); // F16 numerics differ from F32
+    }
+}
