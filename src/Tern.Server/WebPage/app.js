@@ -284,8 +284,11 @@ async function send() {
 function showStats(tokens, started, first, last, state) {
   if (!first) { ui.stats.textContent = ""; return; }
   const parts = [`${tokens} token${tokens === 1 ? "" : "s"}`];
-  // generation speed: tokens after the first over the time they took (the first one waits for the prompt)
-  if (tokens > 1 && last > first) parts.push(`${((tokens - 1) / ((last - first) / 1000)).toFixed(1)} tokens/s`);
+  // Generation speed: the tokens after the first over the time they took (the first waits for the prompt). A short,
+  // fast reply arrives in a few network reads, which makes that span meaningless; then count from the request instead.
+  const span = (last - first) / 1000;
+  const rate = span >= 0.25 ? (tokens - 1) / span : tokens / ((last - started) / 1000);
+  if (tokens > 0 && Number.isFinite(rate)) parts.push(`${rate.toFixed(1)} tokens/s`);
   parts.push(`first token after ${((first - started) / 1000).toFixed(2)} s`);
   if (state === "stopped") parts.push("stopped");
   ui.stats.textContent = parts.join(" · ");

@@ -130,6 +130,11 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
         await Expect(tab.Id("send")).ToBeVisibleAsync();
         await Expect(tab.Id("stop")).ToBeHiddenAsync();
         await ScreenshotAsync(tab, "empty");
+        await tab.Id("settings-toggle").ClickAsync();
+        await Expect(tab.Id("settings")).ToBeVisibleAsync();
+        await ScreenshotAsync(tab, "settings");
+        await tab.Id("settings-close").ClickAsync();
+        await Expect(tab.Id("settings")).ToBeHiddenAsync();
 
         using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
         foreach (var (path, type) in new[] { ("/", "text/html"), ("/app.js", "text/javascript"), ("/markdown.js", "text/javascript"), ("/style.css", "text/css"), ("/favicon.svg", "image/svg+xml") })
@@ -351,7 +356,9 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
     {
         await using var tab = await OpenAsync();
         // the tiny random model cannot be made to write markup, so the browser is handed a reply that has it
-        string[] pieces = ["Here: <scr", "ipt>window.pwned=1</script>", "<img src=x onerror=\"window.pwned=2\">", "\n\n```js\nalert(1)\n```"];
+        string[] pieces = ["Here: <scr", "ipt>window.pwned=1</script>", "<img src=x onerror=\"window.pwned=2\">",
+            "\n\n## A heading\n\nSome **bold**, *italic*, `code` and a [link](https://example.com).\n\n",
+            "1. first\n2. second\n\n> a quote\n\n```js\nalert(1)\n```"];
         await tab.Page.RouteAsync("**/v1/chat/completions", route => route.FulfillAsync(new() { Status = 200, ContentType = "text/event-stream", Body = EventStream(pieces) }));
         await tab.Id("input").FillAsync("say something nasty");
         await tab.Id("input").PressAsync("Enter");
@@ -363,6 +370,10 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
         Assert.Equal(0, await reply.Locator("script, img").CountAsync());
         Assert.Contains("Here: " + Hostile, await reply.InnerTextAsync());
         Assert.Equal("alert(1)", await reply.Locator("pre > code").TextContentAsync());
+        Assert.Equal(2, await reply.Locator("ol > li").CountAsync());
+        await ScreenshotAsync(tab, "markdown");
+        await tab.Page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await ScreenshotAsync(tab, "markdown-dark");
         Assert.Empty(await tab.CspViolationsAsync());
     }
 
