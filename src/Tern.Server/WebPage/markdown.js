@@ -21,7 +21,7 @@ function el(tag, className, children) {
 }
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)/;
-const HEADING = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
+const HEADING = /^ {0,3}(#{1,6})\s+(.*)$/;
 const QUOTE = /^ {0,3}> ?/;
 const ITEM = /^ {0,3}([-*+]|\d{1,9}[.)])\s+(.*)$/;
 const RULE = /^ {0,3}([-*_])(\s*\1){2,}\s*$/;
@@ -36,16 +36,18 @@ function blocks(lines, depth) {
 
     if ((m = FENCE.exec(line))) {
       const fence = m[1], code = [];
-      for (i++; i < lines.length; i++) {
+      let closed = false;
+      for (i++; i < lines.length && !closed; i++) {
         const close = lines[i].trim();
-        if (close.length >= fence.length && close === fence[0].repeat(close.length)) { i++; break; }
-        code.push(lines[i]);
+        if (close.length >= fence.length && close === fence[0].repeat(close.length)) closed = true;
+        else code.push(lines[i]);
       }
+      if (!closed && code.length > 0 && code[code.length - 1] === "") code.pop(); // a reply still streaming its code
       out.push(codeBlock(code.join("\n"), m[2]));
       continue;
     }
     if ((m = HEADING.exec(line))) {
-      out.push(el("h" + m[1].length, null, inline(m[2], 0)));
+      out.push(el("h" + m[1].length, null, inline(headingText(m[2]), 0)));
       i++;
       continue;
     }
@@ -88,26 +90,39 @@ function blocks(lines, depth) {
   return out;
 }
 
+/** A heading's text without the closing #s it may have ("## Title ##"); trimmed by hand, as a regex for it backtracks. */
+function headingText(text) {
+  let t = text.trimEnd(), j = t.length;
+  while (j > 0 && t[j - 1] === "#") j--;
+  if (j < t.length && (j === 0 || t[j - 1] === " " || t[j - 1] === "\t")) t = t.slice(0, j).trimEnd();
+  return t;
+}
+
 function codeBlock(code, lang) {
   const copy = el("button", "copy");
   copy.type = "button";
   copy.textContent = "Copy";
   copy.dataset.testid = "copy-code";
-  copy.addEventListener("click", () => copyText(code, copy));
+  const codeEl = el("code");
+  copy.addEventListener("click", () => copyText(code, codeEl, copy));
   const label = el("span", "lang");
   label.textContent = lang || "code";
-  const codeEl = el("code");
   codeEl.textContent = code;
   if (lang) codeEl.dataset.lang = lang;
   return el("div", "code-block", [el("div", "code-head", [label, copy]), el("pre", null, [codeEl])]);
 }
 
-async function copyText(text, button) {
+async function copyText(text, codeEl, button) {
   try {
-    await navigator.clipboard.writeText(text); // only in a secure context (https or localhost)
+    await navigator.clipboard.writeText(text); // only in a secure context (https, or http on localhost)
     button.textContent = "Copied";
   } catch {
-    button.textContent = "Copy failed";
+    // plain http from another machine has no clipboard API: select the code so Ctrl+C copies it
+    const range = document.createRange();
+    range.selectNodeContents(codeEl);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    button.textContent = "Selected";
   }
   setTimeout(() => { button.textContent = "Copy"; }, 1500);
 }
@@ -124,13 +139,22 @@ function link(url, children) {
   return a;
 }
 
+// sticky (y): matched at one position of the line without slicing it
+const LINK_TARGET = /\(\s*([^\s()]*)\s*\)/y;
+const BARE_URL = /https?:\/\/[^\s<>"'`]+/iy;
 const ESCAPABLE = "\\`*_{}[]()#+-.!~>|";
 const EMPHASIS = { "**": "strong", "__": "strong", "~~": "s", "*": "em", "_": "em" };
 
-/** The inline nodes of one line of text. */
+/**
+ * The inline nodes of one line of text. Model output can be anything, and this runs on every frame while a reply
+ * streams, so nothing here rescans the rest of the line once per character: the "]" after a "[" and the lack of a
+ * closer for an emphasis marker are found once per line (`bracket`, `unclosed`).
+ */
 function inline(text, depth) {
   const out = [];
   let buf = "";
+  let bracket = -1, opener = -1, target = null; // the first "]" at or after this "[", the last "[" before it, the (url) after it
+  const unclosed = {};             // marker → a position from which it has no closer
   const flush = () => { if (buf) { out.push(document.createTextNode(buf)); buf = ""; } };
   let i = 0;
   while (i < text.length) {
@@ -158,7 +182,11 @@ function inline(text, depth) {
       const start = i + marker.length;
       // an opener is followed by a non-space; an underscore inside a word (snake_case) is not one
       const opens = start < text.length && !/\s/.test(text[start]) && (c !== "_" || i === 0 || !/\w/.test(text[i - 1]));
-      const end = opens && EMPHASIS[marker] ? closer(text, marker, start) : -1;
+      let end = -1;
+      if (opens && EMPHASIS[marker] && !(start >= unclosed[marker])) {
+        end = closer(text, marker, start);
+        if (end < 0) unclosed[marker] = start;
+      }
       if (end > start) {
         flush();
         out.push(el(EMPHASIS[marker], null, inline(text.slice(start, end), depth + 1)));
@@ -168,14 +196,25 @@ function inline(text, depth) {
     }
 
     if (c === "[") {
-      const m = /^\[([^\]\n]*)\]\(\s*([^\s()]*)\s*\)/.exec(text.slice(i));
-      const a = m && link(m[2], inline(m[1], depth + 1));
-      if (a) { flush(); out.push(a); i += m[0].length; continue; }
-      if (m) { buf += m[0]; i += m[0].length; continue; } // not http(s): the source stays as text
+      if (bracket < i) {
+        bracket = text.indexOf("]", i);
+        if (bracket < 0) bracket = Infinity;
+        opener = text.lastIndexOf("[", bracket);
+        LINK_TARGET.lastIndex = bracket + 1;
+        target = bracket < Infinity ? LINK_TARGET.exec(text) : null;
+      }
+      if (target && i === opener) { // [label](url): the label is what lies between this "[" and that "]"
+        const end = bracket + 1 + target[0].length;
+        const a = link(target[1], inline(text.slice(i + 1, bracket), depth + 1));
+        if (a) { flush(); out.push(a); } else buf += text.slice(i, end); // not http(s): the source stays as text
+        i = end;
+        continue;
+      }
     }
 
     if ((c === "h" || c === "H") && (i === 0 || !/\w/.test(text[i - 1]))) {
-      const m = /^https?:\/\/[^\s<>"'`]+/i.exec(text.slice(i));
+      BARE_URL.lastIndex = i;
+      const m = BARE_URL.exec(text);
       if (m) {
         const url = m[0].replace(/[.,;:!?)\]]+$/, ""); // trailing punctuation belongs to the sentence
         const a = link(url, [document.createTextNode(url)]);
@@ -190,8 +229,9 @@ function inline(text, depth) {
   return out;
 }
 
-/** Where `marker` closes emphasis opened before `from`: preceded by a non-space; -1 when it does not. */
+/** Where the closing `marker` starts, for emphasis opened before `from` (after a non-space); -1 when there is none. */
 function closer(text, marker, from) {
+  const ch = marker[0];
   for (let j = from; j < text.length; j++) {
     if (text[j] === "`") { // code spans hide markers
       const end = text.indexOf("`", j + 1);
@@ -199,11 +239,16 @@ function closer(text, marker, from) {
       j = end;
       continue;
     }
-    if (text.startsWith(marker, j) && !/\s/.test(text[j - 1])) {
-      if (marker.length === 1 && text[j + 1] === marker) { j++; continue; } // "**" inside "*…*" is not its end
-      if (marker === "_" && j + 1 < text.length && /\w/.test(text[j + 1])) continue;
-      return j;
+    if (text[j] !== ch) continue;
+    let run = 1;
+    while (text[j + run] === ch) run++;
+    const afterWord = j > from && !/\s/.test(text[j - 1]);
+    if (afterWord && !(ch === "_" && /\w/.test(text[j + run] || ""))) {
+      // "**" closes at the end of a run of two or more ("***" ends an em inside a strong); "*" only on a run of its own
+      if (marker.length === 2 && run >= 2) return j + run - 2;
+      if (marker.length === 1 && run === 1) return j;
     }
+    j += run - 1;
   }
   return -1;
 }

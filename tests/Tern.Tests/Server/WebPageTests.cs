@@ -336,6 +336,24 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
             Assert.Equal("noopener noreferrer", await links.Nth(i).GetAttributeAsync("rel"));
             Assert.Equal("_blank", await links.Nth(i).GetAttributeAsync("target"));
         }
+        // the copy button puts the code, as text, on the clipboard
+        await tab.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        await probe.GetByTestId("copy-code").ClickAsync();
+        await Expect(probe.GetByTestId("copy-code")).ToHaveTextAsync("Copied");
+        Assert.Equal("<script>window.pwned=4</script>", await tab.Page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+
+        // input made to make a parser backtrack or rescan renders quickly (it is re-rendered on every frame while streaming)
+        double ms = await tab.Page.EvaluateAsync<double>("""
+            () => {
+              const text = '['.repeat(20000) + '\n' + '*a '.repeat(7000) + '\n' + '_b '.repeat(7000) + '\n# ' + ' '.repeat(20000) + 'x\n'
+                + '`'.repeat(5000) + ' ' + '`a '.repeat(5000) + '\n' + 'https://x'.repeat(3000) + '\n' + '- - '.repeat(5000) + 'x';
+              const t0 = performance.now();
+              window.ternRender(text, document.createElement('div'));
+              return performance.now() - t0;
+            }
+            """);
+        Assert.True(ms < 1000, $"rendering took {ms:F0} ms");
+
         Assert.Null(await tab.Page.EvaluateAsync<int?>("() => window.pwned"));
         Assert.Empty(await tab.CspViolationsAsync());
     }
