@@ -72,7 +72,8 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
         public async ValueTask DisposeAsync() => await Context.CloseAsync();
     }
 
-    private async Task<Tab> OpenAsync(Uri? address = null, ViewportSize? viewport = null, ColorScheme colors = ColorScheme.Light)
+    private async Task<Tab> OpenAsync(Uri? address = null, ViewportSize? viewport = null, ColorScheme colors = ColorScheme.Light,
+        Func<IPage, Task>? beforeLoad = null)
     {
         var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = viewport ?? new() { Width = 1280, Height = 900 }, ColorScheme = colors });
         context.SetDefaultTimeout(Timeout);
@@ -81,6 +82,7 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
         var page = await context.NewPageAsync();
         var tab = new Tab { Context = context, Page = page };
         page.Console += (_, m) => { if (m.Type == "error") tab.ConsoleErrors.Add(m.Text); };
+        if (beforeLoad is not null) await beforeLoad(page);
         var response = await page.GotoAsync((address ?? fixture.Server.BaseAddress).ToString());
         Assert.Equal(200, response!.Status);
         return tab;
@@ -158,6 +160,19 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
     }
 
     [ChromiumFact]
+    public async Task ModelIdWaitsWhileTheModelLoads()
+    {
+        int calls = 0;
+        await using var tab = await OpenAsync(beforeLoad: page => page.RouteAsync("**/v1/models", route => ++calls == 1
+            ? route.FulfillAsync(new() { Status = 503, ContentType = "application/json", Body = """{"error":{"message":"Loading model","type":"server_error","param":null,"code":"loading"}}""" })
+            : route.ContinueAsync()));
+        await Expect(tab.Id("model-id")).ToHaveTextAsync("loading model…");
+        await Expect(tab.Id("model-id")).ToHaveTextAsync("tiny-test", new() { Timeout = Timeout }); // asked again a second later
+        await Expect(tab.Id("error")).ToBeHiddenAsync();
+        Assert.Equal(2, calls);
+    }
+
+    [ChromiumFact]
     public async Task MessageStreamsIntoAnAssistantReplyWithTheSettingsSent()
     {
         await using var tab = await OpenAsync();
@@ -167,7 +182,7 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
             if (r.Url.EndsWith("/v1/chat/completions", StringComparison.Ordinal) && r.PostData is { } d) bodies.Add(JsonDocument.Parse(d).RootElement.Clone());
         };
         await SettingsAsync(tab, ("system-prompt", "Be brief."), ("max-tokens", "24"), ("seed", "7"), ("temperature", "0.8"), ("top-k", "40"), ("top-p", "0.9"));
-        await ThrottleAsync(tab, 16_000); // ~70 chunks a second: 24 tokens take a third of a second
+        await ThrottleAsync(tab, 8_000); // ~35 chunks a second: 24 tokens take most of a second
 
         await tab.Id("input").FillAsync("Hello <b>there</b>");
         await tab.Id("input").PressAsync("Enter");
