@@ -232,10 +232,12 @@ async function send() {
       method: "POST", headers: headers(true), body: JSON.stringify(requestBody()), signal: controller.signal,
     });
     if (!res.ok) throw new ReplyError(await errorMessage(res), res.status);
+    let complete = false;
     for await (const data of serverSentEvents(res.body)) {
-      if (data === "[DONE]") break;
+      if (data === "[DONE]") { complete = true; break; }
       let chunk;
       try { chunk = JSON.parse(data); } catch { continue; }
+      if (!chunk || typeof chunk !== "object") continue;
       if (chunk.error) throw new ReplyError(chunk.error.message || "the server reported an error");
       if (chunk.usage) usage = chunk.usage;
       const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : null;
@@ -251,6 +253,7 @@ async function send() {
       }
       if (choice.finish_reason) finish = choice.finish_reason;
     }
+    if (!complete) throw new ReplyError("the connection closed before the reply was complete");
   } catch (e) {
     if (e && e.name === "AbortError") state = "stopped";
     else {
@@ -265,8 +268,8 @@ async function send() {
 
   paint();
   reply.msg.dataset.state = state;
-  if (state === "error" && content === "") {
-    // nothing came back: take the turn out again and give the text back to edit or resend
+  if (state !== "done" && content === "") {
+    // failed or stopped before any text: take the turn out again and give the text back to edit or resend
     reply.msg.remove();
     userMsg.msg.remove();
     history.pop();

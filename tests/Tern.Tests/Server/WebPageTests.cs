@@ -270,6 +270,21 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
     }
 
     [ChromiumFact]
+    public async Task StopBeforeAnyTextGivesTheMessageBack()
+    {
+        await using var tab = await OpenAsync();
+        await tab.Page.RouteAsync("**/v1/chat/completions", _ => Task.CompletedTask); // a server that never answers
+        await tab.Id("input").FillAsync("are you there?");
+        await tab.Id("input").PressAsync("Enter");
+        await Expect(tab.Id("assistant-message")).ToHaveAttributeAsync("data-state", "streaming");
+        await tab.Id("stop").ClickAsync();
+        await Expect(tab.Page.Locator(".msg")).ToHaveCountAsync(0);
+        await Expect(tab.Id("input")).ToHaveValueAsync("are you there?");
+        await Expect(tab.Id("send")).ToBeVisibleAsync();
+        await Expect(tab.Id("error")).ToBeHiddenAsync();
+    }
+
+    [ChromiumFact]
     public async Task NewChatClearsTheConversationOnAPhoneInDarkMode()
     {
         await using var tab = await OpenAsync(viewport: new() { Width = 375, Height = 740 }, colors: ColorScheme.Dark);
@@ -373,14 +388,15 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
         Assert.Empty(await tab.CspViolationsAsync());
     }
 
-    /// <summary>An OpenAI event stream of these content pieces, as the server would send it.</summary>
-    private static string EventStream(IEnumerable<string> pieces, string? error = null)
+    /// <summary>An OpenAI event stream of these content pieces, as the server would send it; then an error event, or the
+    /// end (unless <paramref name="complete"/> is false: a connection that closed early).</summary>
+    private static string EventStream(IEnumerable<string> pieces, string? error = null, bool complete = true)
     {
         var sb = new StringBuilder();
         foreach (var p in pieces)
             sb.Append("data: ").Append(JsonSerializer.Serialize(new { choices = new[] { new { index = 0, delta = new { content = p } } } })).Append("\n\n");
         if (error is not null) sb.Append("data: ").Append(JsonSerializer.Serialize(new { error = new { message = error, type = "server_error" } })).Append("\n\n");
-        else sb.Append("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+        else if (complete) sb.Append("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
         return sb.ToString();
     }
 
@@ -417,7 +433,9 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
         int calls = 0;
         await tab.Page.RouteAsync("**/v1/chat/completions", route => ++calls == 1
             ? route.FulfillAsync(new() { Status = 400, ContentType = "application/json", Body = """{"error":{"message":"temperature must be between 0 and 2","type":"invalid_request_error","param":"temperature","code":null}}""" })
-            : route.FulfillAsync(new() { Status = 200, ContentType = "text/event-stream", Body = EventStream(["partial ", "text"], error: "generation failed: out of memory") }));
+            : calls == 2
+            ? route.FulfillAsync(new() { Status = 200, ContentType = "text/event-stream", Body = EventStream(["partial ", "text"], error: "generation failed: out of memory") })
+            : route.FulfillAsync(new() { Status = 200, ContentType = "text/event-stream", Body = EventStream(["cut ", "short"], complete: false) }));
 
         // an error before any text: shown, the turn taken back and its text returned to the box
         await tab.Id("input").FillAsync("first try");
@@ -434,6 +452,14 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
         await Expect(reply.GetByTestId("message-content")).ToHaveTextAsync("partial text");
         await Expect(tab.Id("error")).ToContainTextAsync("generation failed: out of memory");
         await Expect(tab.Id("send")).ToBeVisibleAsync();
+
+        // a stream that ends without [DONE] is not taken for a whole reply
+        await tab.Id("input").FillAsync("third try");
+        await tab.Id("input").PressAsync("Enter");
+        var cut = tab.Id("assistant-message").Nth(1);
+        await Expect(cut).ToHaveAttributeAsync("data-state", "error");
+        await Expect(cut.GetByTestId("message-content")).ToHaveTextAsync("cut short");
+        await Expect(tab.Id("error")).ToContainTextAsync("the connection closed before the reply was complete");
         Assert.Empty(await tab.CspViolationsAsync());
     }
 
