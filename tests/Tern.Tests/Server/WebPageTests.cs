@@ -295,8 +295,14 @@ public sealed class WebPageTests(WebPageTests.Fixture fixture) : IClassFixture<W
         await Expect(tab.Id("model-id")).ToHaveTextAsync("tiny-test");
         await ScreenshotAsync(tab, "phone-dark");
 
-        // nothing is wider than the phone: no sideways scrolling
+        // nothing is wider than the phone, not even a long code line or word: no sideways scrolling of the page
+        await tab.Page.EvaluateAsync("""
+            () => window.ternRender('A long word: ' + 'y'.repeat(200) + ' https://example.com/' + 'z'.repeat(100) + '\n\n```\n' + 'x = 1; '.repeat(40) + '\n```',
+              document.querySelector('[data-testid=assistant-message] [data-testid=message-content]'))
+            """);
+        await ScreenshotAsync(tab, "phone-dark-long");
         Assert.True(await tab.Page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 375"));
+        Assert.True(await tab.Page.EvaluateAsync<bool>("() => document.querySelector('pre').scrollWidth > document.querySelector('pre').clientWidth")); // the code scrolls inside its box
         var composer = await tab.Id("composer").BoundingBoxAsync();
         Assert.NotNull(composer);
         Assert.True(composer.X >= 0 && composer.X + composer.Width <= 375 && composer.Y + composer.Height <= 740);
