@@ -5,6 +5,7 @@ using Prometheus;
 using Tern.Server.Endpoints;
 using Tern.Server.Metrics;
 using Tern.Server.Protocol;
+using Tern.Server.WebPage;
 
 namespace Tern.Server.Hosting;
 
@@ -53,6 +54,7 @@ internal static class Pipeline
         app.MapPost("/tokenize", (HttpContext h) => InfoEndpoints.Tokenize(h, host));
         app.MapPost("/detokenize", (HttpContext h) => InfoEndpoints.Detokenize(h, host));
         app.MapMetrics("/metrics", metrics.Registry);
+        if (options.WebPage) WebPageEndpoints.Map(app);
         app.MapFallback((HttpContext h) => throw new ApiException(404, $"no route {h.Request.Method} {h.Request.Path}"));
     }
 
