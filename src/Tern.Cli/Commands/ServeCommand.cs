@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Tern.Server.Hosting;
 
 namespace Tern.Cli.Commands;
@@ -60,8 +61,14 @@ internal static class ServeCommand
     private static async Task<int> Run(ServerOptions options, CliIO io)
     {
         using var stop = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        // Ctrl-C (SIGINT), `kill`, `docker stop` and systemd (SIGTERM) all stop the server the same way: gracefully.
+        void OnSignal(PosixSignalContext c)
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         try
         {
             await using var server = await TernServer.StartAsync(options);
@@ -72,6 +79,7 @@ internal static class ServeCommand
             io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ready: {h.ModelId} | {h.Model.Config} | kernel {h.Model.Kernel.Name} | {h.Scheduler.SlotCount} slots × {h.Scheduler.ContextSize} tokens | {h.Scheduler.Threads} threads | KV budget {h.Scheduler.Budget.Limit / (1 << 20)} MiB | chat template {h.Template.Name}"));
             io.Err.WriteLine($"open {server.BaseAddress} in a browser, or point an OpenAI client at {server.BaseAddress}v1 — Ctrl-C stops");
+            Console.Error.Flush();
             await server.WaitForShutdownAsync(stop.Token);
             io.Err.WriteLine("shutting down");
             return 0;
@@ -79,10 +87,6 @@ internal static class ServeCommand
         catch (InvalidOperationException e) when (e.InnerException is not null)
         {
             throw new UserError(e.Message);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 
