@@ -10,7 +10,13 @@ public sealed class OpProfile
 {
     private readonly Dictionary<string, (long Ticks, long Calls)> _ops = new();
 
-    public static OpProfile? Current { get; set; }
+    /// <summary>
+    /// The profile of forward passes dispatched from the current thread (null: off). Per thread, so that a server's
+    /// scheduler thread or a second evaluator elsewhere in the process is not timed into someone else's profile.
+    /// </summary>
+    public static OpProfile? Current { get => t_current; set => t_current = value; }
+
+    [ThreadStatic] private static OpProfile? t_current;
 
     public static long Start() => Current is null ? 0 : Stopwatch.GetTimestamp();
 
