@@ -28,6 +28,7 @@ internal static class ChatCommand
         sampling.AddTo(cmd);
         cmd.SetGuardedAction(io, p =>
         {
+            if (p.GetValue(count) < -1) throw new UserError("--n-predict must be -1 or more");
             var samplerOptions = sampling.Read(p);
             var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
             using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io);

@@ -24,7 +24,7 @@ internal static class EvalCommand
             string? outPath = p.GetValue(logitsOut);
             if (outPath != null) CommonOptions.CheckOutput(outPath, p.GetValue(force));
             var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
-            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io);
+            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io, useDefault: false), p.GetValue(threads), io);
             int vocab = lm.Model.Config.VocabSize;
             var ids = CommonOptions.ParseIds(p.GetValue(tokens)!, vocab);
             int ctxSize = p.GetValue(ctx) > 0 ? p.GetValue(ctx) : Math.Max(ids.Length, CommonOptions.ContextSize(0, lm.Model));

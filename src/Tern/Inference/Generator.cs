@@ -81,6 +81,7 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
         while (true)
         {
             if (cancellationToken.IsCancellationRequested) { stats.StopReason = StopReason.Cancelled; break; }
+            if (options.MaxTokens == 0) { stats.StopReason = StopReason.MaxTokens; break; } // -n 0: read the prompt, generate nothing
             int token = sampler.Sample(logits).Id;
             if (options.StopAtEndOfGeneration && Tokenizer.EndOfGenerationIds.Contains(token))
             {

@@ -28,7 +28,7 @@ public sealed record SamplerOptions
 
     public void Validate()
     {
-        if (float.IsNaN(Temperature)) throw new ArgumentException("temperature must be a number");
+        if (!(Temperature >= 0)) throw new ArgumentException("temperature must be a number ≥ 0 (0 = greedy)");
         if (TopK < 0) throw new ArgumentException("top-k must be ≥ 0");
         if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException("top-p must be in (0, 1]");
         if (!(MinP >= 0 && MinP <= 1)) throw new ArgumentException("min-p must be in [0, 1]");

@@ -209,6 +209,7 @@ public sealed class Scheduler : IDisposable
     private void Next(Slot slot, ReadOnlySpan<float> rowLogits)
     {
         var r = slot.Request!;
+        if (r.Request.MaxTokens == 0) { Complete(slot, FinishReason.Length); return; } // read the prompt, generate nothing
         var logits = _batch.Scratch(rowLogits.Length);
         rowLogits.CopyTo(logits);
         int token = r.Sampler.Sample(logits).Id;
