@@ -1,0 +1,43 @@
+using Tern.Dummy;
+using Tern.Tests.TestSupport;
+
+namespace Tern.Tests.Cli;
+
+/// <summary>Small CLI defects from the tracker (issue 13), each with its regression test.</summary>
+public sealed class CliDefectTests
+{
+    [Theory]
+    [InlineData("generate", "--temp", "-1", "temperature must be a number ≥ 0")]
+    [InlineData("chat", "-n", "-5", "--n-predict must be -1 or more")]
+    public void OutOfRangeValuesAreRefused(string command, string flag, string value, string message)
+    {
+        using var dir = new TempDir();
+        string model = dir.File("m.gguf");
+        DummyModelWriter.Write(model, DummyModelSpec.Preset("tiny"));
+        string[] prompt = command == "generate" ? ["-p", "x"] : [];
+        var r = CliRunner.RunWithInput("", [command, "-m", model, .. prompt, flag, value]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.Out);
+        Assert.StartsWith("error: " + message, r.Err);
+    }
+
+    [Fact]
+    public void EvalWithoutAModelSaysSoInsteadOfDownloading()
+    {
+        var r = CliRunner.Run("eval", "--tokens", "1 2 3");
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("error: no model given", r.Err);
+    }
+
+    [Fact]
+    public void NPredictZeroGeneratesNothing()
+    {
+        using var dir = new TempDir();
+        string model = dir.File("m.gguf");
+        DummyModelWriter.Write(model, DummyModelSpec.Preset("tiny"));
+        var r = CliRunner.Run("generate", "-m", model, "--tokens", "1 2 3", "-n", "0", "--ids-out", dir.File("ids.txt"), "--no-display-prompt");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("generation: 0 tokens", r.Err);
+        Assert.Equal("", File.ReadAllText(dir.File("ids.txt")).Trim());
+    }
+}
