@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Microsoft.Win32.SafeHandles;
+
+namespace Tern.Threading;
+
+/// <summary>
+/// Decides how many of a <see cref="WorkerPool"/>'s threads take part, from how long its workers wait for a core.
+/// On Linux each worker's /proc/thread-self/schedstat gives its time on a core and its time runnable but waiting
+/// (run_delay). When, over a window, the workers spent more than <see cref="Threshold"/> of their runnable time
+/// waiting, the machine is shared (another process, or this process's own other threads): the pool then runs with
+/// fewer threads (the caller alone on two cores) for a back-off period, then tries all of them again; the back-off
+/// doubles while the probes find the machine busy. Elsewhere (no schedstat) every thread always takes part.
+/// </summary>
+/// <remarks>
+/// Why not simply keep every thread: a waiting piece is never the problem (the caller takes unstarted pieces), but a
+/// worker that has claimed a piece and is then descheduled holds the caller until it runs again, and a spinning worker
+/// takes a core share the caller needs (under CFS group scheduling the whole process may get one core's worth).
+/// Which threads run the pieces never changes results, so this changes only speed.
+/// </remarks>
+internal sealed class LoadGovernor : IDisposable
+{
+    /// <summary>Fraction of runnable time spent waiting for a core above which the machine counts as busy.</summary>
+    public const double Threshold = 0.15;
+    private static readonly long Window = Stopwatch.Frequency / 100;         // 10 ms of operations per measurement
+    private static readonly long MinBackoff = Stopwatch.Frequency / 20;      // 50 ms before the first probe
+    private static readonly long MaxBackoff = Stopwatch.Frequency * 2;       // at most 2 s between probes
+
+    private readonly int _threads;
+    private readonly SafeFileHandle?[] _stats; // per worker, opened by the worker itself (thread-self is per thread)
+    private long _windowStart, _windowRun, _windowDelay;
+    private long _reducedUntil, _backoff = MinBackoff;
+    private bool _windowOpen;
+
+    public LoadGovernor(int threads)
+    {
+        _threads = threads;
+        _stats = new SafeFileHandle?[threads - 1];
+        Active = threads;
+    }
+
+    /// <summary>Threads (the caller included) that take part in the next operation.</summary>
+    public int Active { get; private set; }
+
+    /// <summary>The last measured waiting fraction (for tests and diagnostics; NaN before any).</summary>
+    public double LastWaitFraction { get; private set; } = double.NaN;
+
+    /// <summary>Called once by each worker thread, on itself.</summary>
+    public void Register(int worker)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try { Volatile.Write(ref _stats[worker], File.OpenHandle("/proc/thread-self/schedstat")); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Called by the dispatching thread before each parallel operation; updates <see cref="Active"/>.</summary>
+    public void Update(long now)
+    {
+        if (_threads == 1) return;
+        if (Active < _threads)
+        {
+            if (now < _reducedUntil) return;
+            Active = _threads; // probe: all threads again, measured from now
+            _windowOpen = false;
+        }
+        if (!_windowOpen)
+        {
+            if (!Sample(out _windowRun, out _windowDelay)) return;
+            _windowStart = now; _windowOpen = true;
+            return;
+        }
+        if (now - _windowStart < Window || !Sample(out long run, out long delay)) return;
+        long dRun = run - _windowRun, dDelay = delay - _windowDelay;
+        _windowStart = now; _windowRun = run; _windowDelay = delay;
+        if (dRun + dDelay <= 0) return; // the workers were parked all window: nothing to learn
+        double waiting = LastWaitFraction = (double)dDelay / (dRun + dDelay);
+        if (waiting <= Threshold)
+        {
+            _backoff = MinBackoff;
+            return;
+        }
+        // Keep about the share of cores the threads actually got (at least the caller).
+        Active = Math.Clamp((int)(_threads * (1 - waiting)), 1, _threads - 1);
+        _reducedUntil = now + _backoff;
+        _backoff = Math.Min(2 * _backoff, MaxBackoff);
+    }
+
+    /// <summary>Sums the workers' time on a core and time waiting for one (ns); false if no worker could be read.</summary>
+    private bool Sample(out long run, out long delay)
+    {
+        run = delay = 0;
+        bool any = false;
+        Span<byte> buf = stackalloc byte[96];
+        for (int w = 0; w < _stats.Length; w++)
+        {
+            var handle = Volatile.Read(ref _stats[w]);
+            if (handle is null) continue;
+            int n;
+            try { n = RandomAccess.Read(handle, buf, 0); } // offset 0 regenerates the text
+            catch (IOException) { continue; }
+            // "exec_ns run_delay_ns timeslices\n"
+            int i = 0;
+            long a = ParseLong(buf[..n], ref i), b = ParseLong(buf[..n], ref i);
+            if (a < 0 || b < 0) continue;
+            run += a; delay += b; any = true;
+        }
+        return any;
+    }
+
+    private static long ParseLong(ReadOnlySpan<byte> s, ref int i)
+    {
+        while (i < s.Length && s[i] == (byte)' ') i++;
+        if (i >= s.Length || s[i] < '0' || s[i] > '9') return -1;
+        long v = 0;
+        for (; i < s.Length && s[i] >= '0' && s[i] <= '9'; i++) v = v * 10 + (s[i] - '0');
+        return v;
+    }
+
+    public void Dispose()
+    {
+        foreach (var h in _stats) h?.Dispose();
+    }
+}
