@@ -85,6 +85,9 @@ internal sealed class LoadGovernor : IDisposable
         _backoff = Math.Min(2 * _backoff, MaxBackoff);
     }
 
+    /// <summary>The workers' total time on a core in ns, or null when it cannot be read.</summary>
+    public long? WorkerCpuNanoseconds() => Sample(out long run, out _) ? run : null;
+
     /// <summary>Sums the workers' time on a core and time waiting for one (ns); false if no worker could be read.</summary>
     private bool Sample(out long run, out long delay)
     {

@@ -237,6 +237,12 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>How many worker threads are still alive (for tests of disposal).</summary>
     internal int LiveWorkers => _threads.Count(t => t.IsAlive);
+
+    /// <summary>How many workers have announced that they park (for tests).</summary>
+    internal int ParkedWorkers => Enumerable.Range(0, _threads.Length).Count(i => Volatile.Read(ref _sleeping[i * 16]) == 1);
+
+    /// <summary>The workers' total time on a core so far in ns (Linux; null elsewhere), for tests of parking.</summary>
+    internal long? WorkerCpuNanoseconds => _governor.WorkerCpuNanoseconds();
 }
 
 /// <summary>A loop body over an index range, run by <see cref="WorkerPool.For"/>. Implementations are reused across calls.</summary>
