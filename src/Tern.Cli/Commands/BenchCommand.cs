@@ -30,7 +30,7 @@ internal static class BenchCommand
         {
             var pp = ParseList(p.GetValue(prompt)!, "--n-prompt", 0);
             var tg = ParseList(p.GetValue(gen)!, "--n-gen", 0);
-            var ts = ParseList(p.GetValue(threads)!, "--threads", 1).Select(t => CommonOptions.CheckThreads(t, io)).Distinct().ToArray();
+            var ts = ParseList(p.GetValue(threads)!, "--threads", 1).Select(t => CommonOptions.CheckThreads(t, io)).ToArray(); // repeats allowed: -t 1,2,1,2 alternates
             int loadCount = p.GetValue(withLoad);
             if (loadCount < 0 || loadCount > 256) throw new UserError($"--with-load must be between 0 and 256 (got {loadCount})");
             int r = p.GetValue(repeats);
@@ -122,20 +122,22 @@ internal static class BenchCommand
         if (i.CompetingLoad > 0)
             o.WriteLine($"measured with {i.CompetingLoad} competing busy process{(i.CompetingLoad == 1 ? "" : "es")} ({(i.LoadOwnSession ? "each in its own session" : "in this session")}) on {Environment.ProcessorCount} logical processors, killed afterwards");
         o.WriteLine();
-        o.WriteLine("| test | threads | t/s median | t/s min | t/s max | read GB/s | roof t/s | % of roof | GC gen0/gen2 |");
-        o.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        o.WriteLine("| test | threads | t/s median | t/s min | t/s max | read GB/s | roof t/s | % of roof | GC gen0/gen2 | busy % |");
+        o.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (r, bw, roof) in rows)
-            o.WriteLine($"| {r.Test} | {r.Threads} | {F(r.Median)} | {F(r.Min)} | {F(r.Max)} | {(bw is { } b ? F(b / 1e9) : "")} | {(roof is { } x ? F(x) : "")} | {(roof is { } y ? F(100 * r.Median / y) : "")} | {r.Gen0Collections}/{r.Gen2Collections} |");
+            o.WriteLine($"| {r.Test} | {r.Threads} | {F(r.Median)} | {F(r.Min)} | {F(r.Max)} | {(bw is { } b ? F(b / 1e9) : "")} | {(roof is { } x ? F(x) : "")} | {(roof is { } y ? F(100 * r.Median / y) : "")} | {r.Gen0Collections}/{r.Gen2Collections} | {r.ReducedShare * 100:F0} |");
+        o.WriteLine();
+        o.WriteLine("busy %: share of the parallel operations run on fewer threads because the machine was found busy");
         o.WriteLine();
         o.WriteLine($"peak RSS {i.PeakRss / 1e6:F0} MB");
     }
 
     private static void WriteCsv(TextWriter o, List<Row> rows, Info i)
     {
-        o.WriteLine("model,test,threads,tokens_per_second_median,tokens_per_second_min,tokens_per_second_max,read_gb_per_s,roof_tokens_per_second,kernel,gc_gen0,gc_gen2,peak_rss_bytes,competing_load");
+        o.WriteLine("model,test,threads,tokens_per_second_median,tokens_per_second_min,tokens_per_second_max,read_gb_per_s,roof_tokens_per_second,kernel,gc_gen0,gc_gen2,peak_rss_bytes,competing_load,reduced_share");
         foreach (var (r, bw, roof) in rows)
             o.WriteLine(string.Join(",", i.Model, r.Test, r.Threads, F(r.Median), F(r.Min), F(r.Max),
-                bw is { } b ? F(b / 1e9) : "", roof is { } x ? F(x) : "", i.Kernel, r.Gen0Collections, r.Gen2Collections, i.PeakRss, i.CompetingLoad));
+                bw is { } b ? F(b / 1e9) : "", roof is { } x ? F(x) : "", i.Kernel, r.Gen0Collections, r.Gen2Collections, i.PeakRss, i.CompetingLoad, r.ReducedShare.ToString("F3", CultureInfo.InvariantCulture)));
     }
 
     private static void WriteJson(TextWriter o, List<Row> rows, Info i)
@@ -160,6 +162,7 @@ internal static class BenchCommand
             ["peak_rss_bytes"] = i.PeakRss,
             ["load_ms"] = i.LoadMs,
             ["competing_load"] = i.CompetingLoad,
+            ["reduced_share"] = x.Result.ReducedShare,
         });
         o.WriteLine(JsonSerializer.Serialize(items, new JsonSerializerOptions { WriteIndented = true }));
     }

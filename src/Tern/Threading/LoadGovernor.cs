@@ -24,6 +24,7 @@ internal sealed class LoadGovernor : IDisposable
     private static readonly long Window = Stopwatch.Frequency / 100;         // 10 ms of operations per measurement
     private static readonly long MinBackoff = Stopwatch.Frequency / 20;      // 50 ms before the first probe
     private static readonly long MaxBackoff = Stopwatch.Frequency * 2;       // at most 2 s between probes
+    private const long MinRunnableNs = 1_000_000;                             // the workers' runnable time a verdict needs
 
     private readonly int _threads;
     private readonly SafeFileHandle?[] _stats; // per worker, opened by the worker itself (thread-self is per thread)
@@ -71,8 +72,9 @@ internal sealed class LoadGovernor : IDisposable
         }
         if (now - _windowStart < Window || !Sample(out long run, out long delay)) return;
         long dRun = run - _windowRun, dDelay = delay - _windowDelay;
+        // Workers parked for most of the window (few parallel operations): too little to judge, keep accumulating.
+        if (dRun + dDelay < MinRunnableNs) return;
         _windowStart = now; _windowRun = run; _windowDelay = delay;
-        if (dRun + dDelay <= 0) return; // the workers were parked all window: nothing to learn
         double waiting = LastWaitFraction = (double)dDelay / (dRun + dDelay);
         if (waiting <= Threshold)
         {

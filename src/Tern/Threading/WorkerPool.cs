@@ -110,6 +110,12 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Threads (the caller included) the last operation was offered to: fewer than <see cref="ThreadCount"/> while the machine is busy (<see cref="LoadGovernor"/>).</summary>
     public int ActiveThreads => _governor.Active;
 
+    /// <summary>Operations large enough to share so far, and how many of them ran on fewer threads because the machine was busy.</summary>
+    public long ParallelOperations { get; private set; }
+
+    /// <inheritdoc cref="ParallelOperations"/>
+    public long ReducedOperations { get; private set; }
+
     private void Run(int count, IParallelBody body, int granule, int pieces, bool perThread)
     {
         if (count <= 0) return;
@@ -123,6 +129,8 @@ public sealed class WorkerPool : IDisposable
         }
         _governor.Update(Stopwatch.GetTimestamp());
         int active = _governor.Active;
+        ParallelOperations++;
+        if (active < ThreadCount) ReducedOperations++;
         if (perThread) p = Math.Min(p, active);
         if (active == 1 || p == 1)
         {
