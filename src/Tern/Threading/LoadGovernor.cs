@@ -26,15 +26,25 @@ internal sealed class LoadGovernor : IDisposable
     private static readonly long MaxBackoff = Stopwatch.Frequency * 2;       // at most 2 s between probes
     private const long MinRunnableNs = 1_000_000;                             // the workers' runnable time a verdict needs
 
+    // The verdict is the machine's, not one pool's: a pool created while the machine is known to be busy (every
+    // `tern bench` test makes a new one) starts reduced instead of measuring it again. Written and read without
+    // locks: a torn or stale view only moves a probe a little.
+    private static long s_busyUntil;          // Stopwatch ticks: until then, pools run reduced
+    private static long s_backoff = MinBackoff;
+    private static double s_waiting;          // the waiting fraction behind the current verdict
+
     private readonly int _threads;
+    private readonly bool _enabled;
     private readonly SafeFileHandle?[] _stats; // per worker, opened by the worker itself (thread-self is per thread)
     private long _windowStart, _windowRun, _windowDelay;
-    private long _reducedUntil, _backoff = MinBackoff;
     private bool _windowOpen;
 
-    public LoadGovernor(int threads)
+    /// <param name="threads">the pool's threads, the caller included</param>
+    /// <param name="enabled">false: every thread always takes part (tests that need the workers to run pieces)</param>
+    public LoadGovernor(int threads, bool enabled = true)
     {
         _threads = threads;
+        _enabled = enabled && threads > 1;
         _stats = new SafeFileHandle?[threads - 1];
         Active = threads;
     }
@@ -57,13 +67,15 @@ internal sealed class LoadGovernor : IDisposable
     /// <summary>Called by the dispatching thread before each parallel operation; updates <see cref="Active"/>.</summary>
     public void Update(long now)
     {
-        if (_threads == 1) return;
-        if (Active < _threads)
+        if (!_enabled) return;
+        if (now < Volatile.Read(ref s_busyUntil))
         {
-            if (now < _reducedUntil) return;
-            Active = _threads; // probe: all threads again, measured from now
+            // Keep about the share of cores the threads got when measured (at least the caller).
+            Active = Math.Clamp((int)(_threads * (1 - Volatile.Read(ref s_waiting))), 1, _threads - 1);
             _windowOpen = false;
+            return;
         }
+        Active = _threads; // not known busy (or a probe after a back-off): all threads, measured from now
         if (!_windowOpen)
         {
             if (!Sample(out _windowRun, out _windowDelay)) return;
@@ -78,13 +90,14 @@ internal sealed class LoadGovernor : IDisposable
         double waiting = LastWaitFraction = (double)dDelay / (dRun + dDelay);
         if (waiting <= Threshold)
         {
-            _backoff = MinBackoff;
+            Volatile.Write(ref s_backoff, MinBackoff);
             return;
         }
-        // Keep about the share of cores the threads actually got (at least the caller).
+        long backoff = Volatile.Read(ref s_backoff);
+        Volatile.Write(ref s_waiting, waiting);
+        Volatile.Write(ref s_busyUntil, now + backoff);
+        Volatile.Write(ref s_backoff, Math.Min(2 * backoff, MaxBackoff));
         Active = Math.Clamp((int)(_threads * (1 - waiting)), 1, _threads - 1);
-        _reducedUntil = now + _backoff;
-        _backoff = Math.Min(2 * _backoff, MaxBackoff);
     }
 
     /// <summary>The workers' total time on a core in ns, or null when it cannot be read.</summary>

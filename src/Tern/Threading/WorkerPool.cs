@@ -51,14 +51,18 @@ public sealed class WorkerPool : IDisposable
         [FieldOffset(128)] public int CallerSleeping; // 1 while the caller is (about to be) blocked on _done
     }
 
-    public WorkerPool(int threads)
+    public WorkerPool(int threads) : this(threads, adaptive: true) { }
+
+    /// <param name="threads">threads, the caller's included</param>
+    /// <param name="adaptive">false: never run on fewer threads when the machine is busy (tests that need the workers)</param>
+    internal WorkerPool(int threads, bool adaptive)
     {
         if (threads < 1 || threads > 1024) throw new ArgumentOutOfRangeException(nameof(threads), "thread count must be between 1 and 1024");
         ThreadCount = threads;
         _threads = new Thread[threads - 1];
         _wake = new ManualResetEventSlim[threads - 1];
         _sleeping = new int[threads * 16];
-        _governor = new LoadGovernor(threads);
+        _governor = new LoadGovernor(threads, adaptive);
         for (int i = 0; i < _threads.Length; i++)
         {
             int index = i;
