@@ -25,12 +25,15 @@ internal static class BenchCommand
         var topK = CommonOptions.TopKOutput();
         var profile = new Option<bool>("--profile") { Description = "also print the time spent in each operation per test (on stderr)" };
         var parallel = new Option<string?>("--parallel", "-np") { Description = "also measure N concurrent streams through the scheduler, comma-separated (e.g. 1,4,8): aggregate generation, and the time to first token of a -p prompt beside N-1 decoding streams" };
-        var cmd = new Command("bench", "Measure prompt processing and generation speed.") { model, prompt, gen, threads, repeats, output, noBandwidth, cache, topK, profile, parallel };
+        var withLoad = new Option<int>("--with-load") { Description = "run N competing busy processes during the measurements (a shared machine), killed afterwards" };
+        var cmd = new Command("bench", "Measure prompt processing and generation speed.") { model, prompt, gen, threads, repeats, output, noBandwidth, cache, topK, profile, parallel, withLoad };
         cmd.SetGuardedAction(io, p =>
         {
             var pp = ParseList(p.GetValue(prompt)!, "--n-prompt", 0);
             var tg = ParseList(p.GetValue(gen)!, "--n-gen", 0);
-            var ts = ParseList(p.GetValue(threads)!, "--threads", 1);
+            var ts = ParseList(p.GetValue(threads)!, "--threads", 1).Select(t => CommonOptions.CheckThreads(t, io)).ToArray(); // repeats allowed: -t 1,2,1,2 alternates
+            int loadCount = p.GetValue(withLoad);
+            if (loadCount < 0 || loadCount > 256) throw new UserError($"--with-load must be between 0 and 256 (got {loadCount})");
             int r = p.GetValue(repeats);
             if (r < 1) throw new UserError("--repetitions must be at least 1");
             string format = p.GetValue(output)!.ToLowerInvariant();
@@ -44,6 +47,7 @@ internal static class BenchCommand
             double loadMs = load.Elapsed.TotalMilliseconds;
             var rows = new List<Row>();
             long peakRss = 0;
+            using var competing = new CompetingLoad(loadCount); // killed on the way out, whatever happens
             foreach (int t in ts)
             {
                 double? roof = null, bw = null;
@@ -61,8 +65,10 @@ internal static class BenchCommand
                     rows.Add(Profiled(io, p.GetValue(profile), () => new Row(ModelBenchmark.Generation(m, t, n, r, cacheType, p.GetValue(topK)), bw, roof)));
                 if (streams is not null) RunParallel(io, m, t, streams, pp, tg, r, cacheType, rows);
             }
+            bool ownSession = competing.OwnSession;
+            competing.Dispose();
             long rss = Math.Max(peakRss, Process.GetCurrentProcess().PeakWorkingSet64);
-            var info = new Info(Path.GetFileName(path), new FileInfo(path).Length, m.WeightBytesPerToken, m.CopiedBytes, m.Kernel.Name, loadMs, rss);
+            var info = new Info(Path.GetFileName(path), new FileInfo(path).Length, m.WeightBytesPerToken, m.CopiedBytes, m.Kernel.Name, loadMs, rss, loadCount, ownSession);
             switch (format)
             {
                 case "json": WriteJson(io.Out, rows, info); break;
@@ -117,7 +123,7 @@ internal static class BenchCommand
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }
-    private sealed record Info(string Model, long FileBytes, long BytesPerToken, long CopiedBytes, string Kernel, double LoadMs, long PeakRss);
+    private sealed record Info(string Model, long FileBytes, long BytesPerToken, long CopiedBytes, string Kernel, double LoadMs, long PeakRss, int CompetingLoad, bool LoadOwnSession);
 
     private static int[] ParseList(string s, string name, int min)
     {
@@ -132,21 +138,25 @@ internal static class BenchCommand
     private static void WriteMarkdown(TextWriter o, List<Row> rows, Info i)
     {
         o.WriteLine($"model: {i.Model} ({i.FileBytes / 1e6:F1} MB), weights read per token {i.BytesPerToken / 1e6:F1} MB, copied at load {i.CopiedBytes / 1e6:F1} MB, kernel {i.Kernel}, load {i.LoadMs:F0} ms");
+        if (i.CompetingLoad > 0)
+            o.WriteLine($"measured with {i.CompetingLoad} competing busy process{(i.CompetingLoad == 1 ? "" : "es")} ({(i.LoadOwnSession ? "each in its own session" : "in this session")}) on {Environment.ProcessorCount} logical processors, killed afterwards");
         o.WriteLine();
-        o.WriteLine("| test | threads | t/s median | t/s min | t/s max | read GB/s | roof t/s | % of roof | GC gen0/gen2 |");
-        o.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        o.WriteLine("| test | threads | t/s median | t/s min | t/s max | read GB/s | roof t/s | % of roof | GC gen0/gen2 | busy % |");
+        o.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (r, bw, roof) in rows)
-            o.WriteLine($"| {r.Test} | {r.Threads} | {F(r.Median)} | {F(r.Min)} | {F(r.Max)} | {(bw is { } b ? F(b / 1e9) : "")} | {(roof is { } x ? F(x) : "")} | {(roof is { } y ? F(100 * r.Median / y) : "")} | {r.Gen0Collections}/{r.Gen2Collections} |");
+            o.WriteLine($"| {r.Test} | {r.Threads} | {F(r.Median)} | {F(r.Min)} | {F(r.Max)} | {(bw is { } b ? F(b / 1e9) : "")} | {(roof is { } x ? F(x) : "")} | {(roof is { } y ? F(100 * r.Median / y) : "")} | {r.Gen0Collections}/{r.Gen2Collections} | {r.ReducedShare * 100:F0} |");
+        o.WriteLine();
+        o.WriteLine("busy %: share of the parallel operations run on fewer threads because the machine was found busy");
         o.WriteLine();
         o.WriteLine($"peak RSS {i.PeakRss / 1e6:F0} MB");
     }
 
     private static void WriteCsv(TextWriter o, List<Row> rows, Info i)
     {
-        o.WriteLine("model,test,threads,tokens_per_second_median,tokens_per_second_min,tokens_per_second_max,read_gb_per_s,roof_tokens_per_second,kernel,gc_gen0,gc_gen2,peak_rss_bytes");
+        o.WriteLine("model,test,threads,tokens_per_second_median,tokens_per_second_min,tokens_per_second_max,read_gb_per_s,roof_tokens_per_second,kernel,gc_gen0,gc_gen2,peak_rss_bytes,competing_load,reduced_share");
         foreach (var (r, bw, roof) in rows)
             o.WriteLine(string.Join(",", i.Model, r.Test, r.Threads, F(r.Median), F(r.Min), F(r.Max),
-                bw is { } b ? F(b / 1e9) : "", roof is { } x ? F(x) : "", i.Kernel, r.Gen0Collections, r.Gen2Collections, i.PeakRss));
+                bw is { } b ? F(b / 1e9) : "", roof is { } x ? F(x) : "", i.Kernel, r.Gen0Collections, r.Gen2Collections, i.PeakRss, i.CompetingLoad, r.ReducedShare.ToString("F3", CultureInfo.InvariantCulture)));
     }
 
     private static void WriteJson(TextWriter o, List<Row> rows, Info i)
@@ -170,6 +180,8 @@ internal static class BenchCommand
             ["gc_gen2"] = x.Result.Gen2Collections,
             ["peak_rss_bytes"] = i.PeakRss,
             ["load_ms"] = i.LoadMs,
+            ["competing_load"] = i.CompetingLoad,
+            ["reduced_share"] = x.Result.ReducedShare,
         });
         o.WriteLine(JsonSerializer.Serialize(items, new JsonSerializerOptions { WriteIndented = true }));
     }

@@ -17,7 +17,7 @@ internal static class CommonOptions
 
     public static Option<int> Threads() => new("--threads", "-t")
     {
-        Description = "worker threads (default: all logical processors)",
+        Description = "worker threads (default and maximum: the logical processors)",
         DefaultValueFactory = _ => WorkerPool.DefaultThreadCount,
     };
 
@@ -61,9 +61,17 @@ internal static class CommonOptions
         _ => throw new UserError($"unknown --cache-type '{s}' (f32 or f16)"),
     };
 
-    public static void CheckThreads(int t)
+    /// <summary>
+    /// The thread count to use for -t <paramref name="t"/>: at least 1, and at most the logical processors (more only
+    /// take cores from each other, and from the caller: a warning on stderr, then the core count).
+    /// </summary>
+    public static int CheckThreads(int t, CliIO io)
     {
-        if (t < 1 || t > 1024) throw new UserError($"--threads must be between 1 and 1024 (got {t})");
+        if (t < 1) throw new UserError($"--threads must be at least 1 (got {t})");
+        int cores = Math.Max(Environment.ProcessorCount, 1);
+        if (t <= cores) return t;
+        io.Err.WriteLine($"warning: --threads {t} is more than the {cores} logical processors; using {cores}");
+        return cores;
     }
 
     public static void CheckOutput(string path, bool force)

@@ -10,7 +10,7 @@ internal sealed class LoadedModel : IDisposable
 {
     public LoadedModel(string path, int threads, CliIO io)
     {
-        CommonOptions.CheckThreads(threads);
+        threads = CommonOptions.CheckThreads(threads, io);
         var clock = Stopwatch.StartNew();
         Model = Model.Load(path);
         try

@@ -29,7 +29,7 @@ internal static class ServeCommand
         };
         cmd.SetGuardedAction(io, p =>
         {
-            CommonOptions.CheckThreads(p.GetValue(threads));
+            int threadCount = CommonOptions.CheckThreads(p.GetValue(threads), io);
             int slots = p.GetValue(parallel);
             if (slots is < 1 or > 256) throw new UserError($"--parallel must be between 1 and 256 (got {slots})");
             if (p.GetValue(port) is < 0 or > 65535) throw new UserError($"--port must be between 0 and 65535 (got {p.GetValue(port)})");
@@ -44,7 +44,7 @@ internal static class ServeCommand
                 Host = p.GetValue(host)!,
                 Port = p.GetValue(port),
                 Slots = slots,
-                Threads = p.GetValue(threads),
+                Threads = threadCount,
                 ContextSize = p.GetValue(ctx),
                 CacheType = CommonOptions.ParseCacheType(p.GetValue(cache)),
                 ApiKey = p.GetValue(apiKey) ?? (Environment.GetEnvironmentVariable("TERN_API_KEY") is { Length: > 0 } k ? k : null),

@@ -10,6 +10,8 @@ public sealed record BenchResult(string Test, int Threads, int Tokens, double[] 
     public double Median => Percentile(0.5);
     public double Min => TokensPerSecond.Min();
     public double Max => TokensPerSecond.Max();
+    /// <summary>Share of the measured parallel operations the worker pool ran on fewer threads (it found the machine busy).</summary>
+    public double ReducedShare { get; init; }
 
     private double Percentile(double p)
     {
@@ -30,7 +32,7 @@ public static class ModelBenchmark
         var ids = RandomTokens(model, tokens);
         var seq = new Sequence(model, tokens, cache);
         ev.Decode(seq, ids); // warm-up
-        return Measure($"pp{tokens}", threads, tokens, repeats, () =>
+        return Measure($"pp{tokens}", ev.Pool, tokens, repeats, () =>
         {
             seq.Truncate(0);
             ev.Decode(seq, ids);
@@ -50,16 +52,17 @@ public static class ModelBenchmark
         }
         for (int i = 0; i < Math.Min(4, tokens); i++) Step(ids[i]); // warm-up (builds the top-k copy if used)
         seq.Truncate(0);
-        return Measure(topKOutput ? $"tg{tokens}-topk" : $"tg{tokens}", threads, tokens, repeats, () =>
+        return Measure(topKOutput ? $"tg{tokens}-topk" : $"tg{tokens}", ev.Pool, tokens, repeats, () =>
         {
             seq.Truncate(0);
             for (int i = 0; i < tokens; i++) Step(ids[i]);
         });
     }
 
-    private static BenchResult Measure(string test, int threads, int tokens, int repeats, Action run)
+    private static BenchResult Measure(string test, Threading.WorkerPool pool, int tokens, int repeats, Action run)
     {
         var rates = new double[repeats];
+        long ops = pool.ParallelOperations, reduced = pool.ReducedOperations;
         int g0 = GC.CollectionCount(0), g2 = GC.CollectionCount(2);
         for (int r = 0; r < repeats; r++)
         {
@@ -67,7 +70,11 @@ public static class ModelBenchmark
             run();
             rates[r] = tokens / sw.Elapsed.TotalSeconds;
         }
-        return new BenchResult(test, threads, tokens, rates, GC.CollectionCount(0) - g0, GC.CollectionCount(2) - g2);
+        ops = pool.ParallelOperations - ops; reduced = pool.ReducedOperations - reduced;
+        return new BenchResult(test, pool.ThreadCount, tokens, rates, GC.CollectionCount(0) - g0, GC.CollectionCount(2) - g2)
+        {
+            ReducedShare = ops > 0 ? (double)reduced / ops : 0,
+        };
     }
 
     private static int[] RandomTokens(Model model, int n)

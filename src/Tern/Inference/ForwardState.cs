@@ -99,7 +99,7 @@ public sealed class ForwardState
             foreach (var r in readers) floats |= r is not TernaryLinear { Scheme: var s } || s != s0;
         }
         _rmsNorm.Set(this, src, width, gain!, dst, scheme, floats, step, other, act);
-        Pool.For(Count, _rmsNorm);
+        Pool.For(Count, _rmsNorm, work: (long)Count * width * 4);
         _rmsNorm.Set(this, [], 0, [], dst, null, true, RowStep.None, [], default);
         if (scheme is { } sc) dst.EndRowQuantization(sc, floats);
         OpProfile.Stop(profileName, __t);
@@ -169,7 +169,7 @@ public sealed class ForwardState
     public void GatedActivation(Models.Architectures.FfnActivation act)
     {
         _ffn.State = this; _ffn.Activation = act;
-        Pool.For(Count, _ffn);
+        Pool.For(Count, _ffn, work: (long)Count * Config.FfnDim * 8);
     }
 
     private readonly FfnJob _ffn = new();
@@ -190,7 +190,7 @@ public sealed class ForwardState
     {
         long __t = OpProfile.Start();
         _add.X = x; _add.Y = y; _add.Width = width;
-        Pool.For(Count, _add);
+        Pool.For(Count, _add, work: (long)Count * width);
         _add.X = _add.Y = [];
         OpProfile.Stop("add", __t);
     }
@@ -217,7 +217,7 @@ public sealed class ForwardState
         int half = Config.RopeDim / 2;
         if (_ropeCos.Length < Count * half) { _ropeCos = new float[Count * half]; _ropeSin = new float[Count * half]; }
         _rope.State = this; _rope.Neox = neox; _rope.ComputeAngles = !_ropeAngles;
-        Pool.For(Count, _rope);
+        Pool.For(Count, _rope, work: (long)Count * (Config.QDim + Config.KvDim) * 4);
         _ropeAngles = true;
         OpProfile.Stop("rope", __t);
     }
@@ -344,7 +344,7 @@ public sealed class ForwardState
         OpProfile.Stop("quantize", t);
         t = OpProfile.Start();
         _stacked.Set(x, w0, y0, w1, y1, w2, y2);
-        RowsFor(_stacked.Rows, _stacked, x.Count);
+        RowsFor(_stacked.Rows, _stacked, x.Count, x.Cols);
         _stacked.Set(null, null!, null!, null!, null!, null, null);
         OpProfile.Stop(w0 is TernaryLinear ? "matmul-ternary" : "matmul-float", t);
     }
@@ -354,10 +354,11 @@ public sealed class ForwardState
     /// in pieces taken as threads finish (a thread the machine slows does not hold the others up at the end); larger
     /// batches keep one fixed range per thread (the mat-mat kernels amortize their per-call work over long ranges).
     /// </summary>
-    private void RowsFor(int rows, IParallelBody job, int tokens)
+    private void RowsFor(int rows, IParallelBody job, int tokens, int cols)
     {
-        if (tokens == 1) Pool.ForPieces(rows, job, granule: 16, pieces: 8 * Pool.ThreadCount);
-        else Pool.For(rows, job, granule: 16);
+        long work = (long)rows * cols * tokens; // small products (tiny models) stay on fewer threads: see MinPieceWork
+        if (tokens == 1) Pool.ForPieces(rows, job, granule: 16, pieces: WorkerPool.PiecesFor(work, 8 * Pool.ThreadCount));
+        else Pool.For(rows, job, granule: 16, work);
     }
 
     /// <summary>y = W x where x may have a different row count than the batch (e.g. only the rows whose logits are wanted).</summary>
@@ -365,7 +366,7 @@ public sealed class ForwardState
     {
         long __t = OpProfile.Start();
         _matMul.Set(w, x, y);
-        RowsFor(w.Out, _matMul, x.Count);
+        RowsFor(w.Out, _matMul, x.Count, x.Cols);
         _matMul.Set(null, null, null);
         OpProfile.Stop(w is TernaryLinear ? "matmul-ternary" : "matmul-float", __t);
     }
@@ -377,7 +378,9 @@ public sealed class ForwardState
         _attention.Layer = layer;
         _attention.Scale = scale;
         _attention.NextCall();
-        Pool.For(Count * Config.KvHeads, _attention);
+        long work = 0; // scores and weighted sums: 2 · heads · head size per cached position of each token
+        for (int t = 0; t < Count; t++) work += 2L * Config.Heads * Config.HeadDim * (_batch[t].Position + 1);
+        Pool.For(Count * Config.KvHeads, _attention, work: work);
         OpProfile.Stop("attention", __t);
     }
 

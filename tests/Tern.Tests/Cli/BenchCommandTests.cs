@@ -42,4 +42,40 @@ public class BenchCommandTests
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("error:", r.Err.Trim());
     }
+
+    [SharedFact]
+    public void WithLoadRunsAndRemovesCompetingProcesses()
+    {
+        if (!File.Exists("/bin/sh") || !Directory.Exists("/proc")) return;
+        var r = CliRunner.Run("bench", "-m", OracleFiles.BitnetCpp("tiny-i2_s.gguf"), "-p", "8", "-n", "4", "-t", "2", "-r", "1", "--no-bandwidth", "--with-load", "2");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("measured with 2 competing busy processes", r.Out);
+        // The loops name this process's id: none may be left.
+        string mark = $"kill -0 {Environment.ProcessId} ";
+        Assert.True(SpinWait.SpinUntil(() => !LoopsLeft(mark), TimeSpan.FromSeconds(10)), "a competing process outlived the benchmark");
+    }
+
+    private static bool LoopsLeft(string mark)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(mark, StringComparison.Ordinal)) return true;
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return false;
+    }
+
+    [SharedFact]
+    public void ThreadsAboveTheCoresWarnAndAreCapped()
+    {
+        var r = CliRunner.Run("bench", "-m", OracleFiles.BitnetCpp("tiny-i2_s.gguf"), "-p", "0", "-n", "2", "-t", "1000", "-r", "1", "--no-bandwidth", "-o", "json");
+        Assert.Equal(0, r.ExitCode);
+        Assert.StartsWith("warning:", r.Err.Trim());
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.Equal(Environment.ProcessorCount, doc.RootElement[0].GetProperty("threads").GetInt32());
+    }
 }

@@ -42,7 +42,7 @@ public sealed class LinearInput
             if (_factors.Length < Count) _factors = new float[Count];
             _job.Input = this; _job.Scheme = scheme;
             if (pool is null) _job.Run(0, Count);
-            else pool.For(Count, _job);
+            else pool.For(Count, _job, work: (long)Count * Cols * 4);
             _quantized = true;
             _scheme = scheme;
         }

@@ -68,7 +68,7 @@ public sealed unsafe class TopKOutput : IDisposable
         fixed (float* px = x)
         {
             sc.Job.Owner = this; sc.Job.X = px; sc.Job.Approx = approx;
-            pool.For(Rows, sc.Job, granule: 64);
+            pool.For(Rows, sc.Job, granule: 64, work: (long)Rows * Cols);
         }
         // The k-th largest lower bound; every row whose upper bound reaches it is a candidate.
         int kk = Math.Min(k, Rows);
