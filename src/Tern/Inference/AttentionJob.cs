@@ -39,7 +39,7 @@ internal sealed class AttentionJob : IParallelBody
             var q = Buffer(ref t_q, group * hd);
             s.Q.AsSpan(t * c.QDim + kvh * group * hd, group * hd).CopyTo(q);
             bool f16 = bt.Cache.Type == KvCacheType.F16;
-            if (f16) ForwardState.RoundToF16(q);
+            if (f16) F16Rounding.Round(q);
             (t_rows ??= new HeadRows()).Read(bt.Cache, Layer, kvh, n, Call, out var keys, out var values);
             var o = s.Attn.AsSpan(t * c.QDim + kvh * group * hd, group * hd);
             if (group == 4 && FloatDot.KeyBlocksSupported(hd) && Scale > 0) Group4(q, keys, values, n, hd, f16, o, four);
@@ -107,7 +107,7 @@ internal sealed class AttentionJob : IParallelBody
         if (group == 4 && Vector512.IsHardwareAccelerated && hd % 64 == 0) WeightedSum4(w, stride, n, values, hd, o);
         else
             for (int j = 0; j < group; j++)
-                ForwardState.WeightedSum(w.Slice(j * stride, n), values, hd, 0, o.Slice(j * hd, hd));
+                WeightedSum.Sum(w.Slice(j * stride, n), values, hd, 0, o.Slice(j * hd, hd));
     }
 
     /// <summary>
@@ -150,7 +150,7 @@ internal sealed class AttentionJob : IParallelBody
 
     /// <summary>
     /// o_j = Σ_{p &lt; n} w[j·stride + p] · v_p for the four heads j of a group, 64 outputs at a time (16 accumulators), each
-    /// element summed in order of p exactly as <see cref="ForwardState.WeightedSum"/> does; v_p is loaded once for all four.
+    /// element summed in order of p exactly as <see cref="WeightedSum.Sum"/> does; v_p is loaded once for all four.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void WeightedSum4(ReadOnlySpan<float> w, int stride, int n, ReadOnlySpan<float> values, int hd, Span<float> o)

@@ -1,3 +1,4 @@
+using Tern.Kernels;
 using Tern.Models;
 using Tern.Models.Layers;
 using Tern.Threading;
@@ -45,7 +46,7 @@ public sealed class Evaluator : IDisposable
         s.In.Reset(wanted, c.Dim);
         for (int t = 0, j = 0; t < s.Count; t++)
             if (batch[t].WantLogits)
-                ForwardState.RmsNormRow(s.X.AsSpan(t * c.Dim, c.Dim), Model.OutputNorm, s.In.Row(j++), c.RmsEps);
+                RmsNormKernel.Row(s.X.AsSpan(t * c.Dim, c.Dim), Model.OutputNorm, s.In.Row(j++), c.RmsEps);
         if (_logits.Length < wanted * c.VocabSize) _logits = new float[wanted * c.VocabSize];
         if (wanted > 0)
         {
@@ -112,7 +113,7 @@ public sealed class Evaluator : IDisposable
             RunLayers(batch.AsSpan(0, n));
             for (int t = 0; t < n; t++)
             {
-                ForwardState.RmsNormRow(_state.X.AsSpan(t * c.Dim, c.Dim), Model.OutputNorm, row, c.RmsEps);
+                RmsNormKernel.Row(_state.X.AsSpan(t * c.Dim, c.Dim), Model.OutputNorm, row, c.RmsEps);
                 for (int d = 0; d < c.Dim; d++) sum[d] += row[d];
             }
             seq.Append(tokens.Slice(start, n));
@@ -144,7 +145,7 @@ public sealed class Evaluator : IDisposable
         RunLayers(_single);
         var x = _state.In;
         x.Reset(1, c.Dim);
-        ForwardState.RmsNormRow(_state.X.AsSpan(0, c.Dim), Model.OutputNorm, x.Row(0), c.RmsEps);
+        RmsNormKernel.Row(_state.X.AsSpan(0, c.Dim), Model.OutputNorm, x.Row(0), c.RmsEps);
         if (_logits.Length < c.VocabSize) _logits = new float[c.VocabSize];
         long tk = OpProfile.Start();
         topK.Compute(x.Row(0), k, alsoExact, _logits, Pool, _topKScratch);
