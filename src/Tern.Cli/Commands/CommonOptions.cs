@@ -43,6 +43,12 @@ internal static class CommonOptions
     public static string ResolveModel(string? arg, CliIO io, bool useDefault = true)
     {
         if (string.IsNullOrEmpty(arg) && !useDefault) throw new UserError("no model given (use -m MODEL)");
+        if (string.IsNullOrEmpty(arg))
+        {
+            io.Err.WriteLine($"using the built-in demo model {BuiltinModel.BuiltinModel.Name} (TinyStories, 1M ternary weights); " +
+                             $"pass -m for a real one, e.g. -m {ModelDownloader.DefaultModel}");
+            return BuiltinModel.BuiltinModel.EnsureFile();
+        }
         using var bar = new ConsoleProgressBar();
         return ModelDownloader.ResolveAsync(arg, bar).GetAwaiter().GetResult();
     }

@@ -90,6 +90,9 @@ public static class BitLlama2cConverter
         var data = SentencePieceModelFile.ReadModel(path).ToTokenizerData();
         if (data.Tokens.Length != layout.VocabSize)
             throw new BitLlama2cFormatException($"{path}: the tokenizer has {data.Tokens.Length} pieces but {layout.Path} has vocab_size {layout.VocabSize}");
+        // llama2.c's runners end a story when the model emits BOS (id 1) again: recorded as the end-of-turn token, so
+        // generation from the converted file stops where the original does.
+        if (data.EotId < 0 && data.BosId >= 0) data = data with { EotId = data.BosId };
         data.Validate();
         return data;
     }

@@ -89,6 +89,8 @@ public class BitLlama2cConverterTests
         Assert.Equal(1L, f.GetInteger(TokenizerGgufKeys.BosId));
         Assert.Equal(2L, f.GetInteger(TokenizerGgufKeys.EosId));
         Assert.Equal(0L, f.GetInteger(TokenizerGgufKeys.UnkId));
+        Assert.Equal(1L, f.GetInteger(TokenizerGgufKeys.EotId)); // llama2.c's runners end a story at BOS
+        Assert.Contains(1, Tokenizer.FromGguf(f).EndOfGenerationIds);
         Assert.True(f.GetBool(TokenizerGgufKeys.AddBos));
 
         Assert.Equal(GgmlType.F32, f.GetTensor("token_embd.weight").Type);
