@@ -23,6 +23,7 @@ public static class Program
             ConvertCommand.Create(io),
             BenchCommand.Create(io),
             ServeCommand.Create(io),
+            PerplexityCommand.Create(io),
         };
         var parse = root.Parse(args);
         return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
