@@ -23,9 +23,10 @@ internal static class ServeCommand
         var kvBudget = new Option<string?>("--kv-budget") { Description = "KV cache bytes for all slots together, e.g. 2G or 512M (default: half the available memory)" };
         var alias = new Option<string?>("--alias", "-a") { Description = "model id reported to clients (default: the file name)" };
         var batch = new Option<int>("--batch-size", "-b") { Description = "tokens per forward pass (decoding tokens plus prompt chunks)", DefaultValueFactory = _ => 512 };
+        var topK = CommonOptions.TopKOutput();
         var cmd = new Command("serve", "Serve the model over an OpenAI-compatible HTTP API with a web chat page.")
         {
-            model, host, port, parallel, threads, ctx, cache, apiKey, maxQueue, cors, kvBudget, alias, batch,
+            model, host, port, parallel, threads, ctx, cache, apiKey, maxQueue, cors, kvBudget, alias, batch, topK,
         };
         cmd.SetGuardedAction(io, p =>
         {
@@ -45,6 +46,7 @@ internal static class ServeCommand
                 Port = p.GetValue(port),
                 Slots = slots,
                 Threads = threadCount,
+                TopKOutput = p.GetValue(topK),
                 ContextSize = p.GetValue(ctx),
                 CacheType = CommonOptions.ParseCacheType(p.GetValue(cache)),
                 ApiKey = p.GetValue(apiKey) ?? (Environment.GetEnvironmentVariable("TERN_API_KEY") is { Length: > 0 } k ? k : null),

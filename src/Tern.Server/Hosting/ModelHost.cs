@@ -53,6 +53,7 @@ public sealed class ModelHost : IDisposable
                     MaxQueue = _options.MaxQueue,
                     StepTokens = Math.Max(_options.StepTokens, _options.Slots),
                     Threads = _options.Threads,
+                    TopKOutput = _options.TopKOutput,
                 });
                 _loaded = new Loaded(model, tokenizer, template, scheduler);
             }

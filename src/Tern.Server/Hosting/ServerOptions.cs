@@ -19,6 +19,8 @@ public sealed record ServerOptions
     public long KvBudgetBytes { get; init; }
     public int MaxQueue { get; init; } = 64;
     public int StepTokens { get; init; } = 512;
+    /// <summary>The exact top-k output layer for requests that allow it (<see cref="Tern.Serving.SchedulerOptions.TopKOutput"/>).</summary>
+    public bool TopKOutput { get; init; }
     /// <summary>When set, every API request must send "Authorization: Bearer KEY" (compared in constant time).</summary>
     public string? ApiKey { get; init; }
     /// <summary>Origins allowed to call the API from a browser; none by default (no CORS headers at all).</summary>

@@ -15,6 +15,8 @@ public sealed class Evaluator : IDisposable
     private readonly ForwardState _state;
     private float[] _logits = [];
     private readonly BatchToken[] _single = new BatchToken[1];
+    private readonly int[] _singleK = new int[1];
+    private readonly IReadOnlyCollection<int>[] _singleExact = [[]];
 
     public Evaluator(Model model, int threads = 0)
     {
@@ -34,7 +36,16 @@ public sealed class Evaluator : IDisposable
     /// One forward pass. Returns the logits of the tokens whose <see cref="BatchToken.WantLogits"/> is set, in batch
     /// order, [count][vocab]; the span is valid until the next call.
     /// </summary>
-    public ReadOnlySpan<float> Forward(ReadOnlySpan<BatchToken> batch)
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<BatchToken> batch) => Forward(batch, [], []);
+
+    /// <summary>
+    /// <see cref="Forward(ReadOnlySpan{BatchToken})"/> whose output layer computes, for the i-th row that wants logits,
+    /// only the logits that can be among its <paramref name="topK"/>[i] largest (exactly, through
+    /// <see cref="TopKOutput"/>) plus those of <paramref name="alsoExact"/>[i]; the rest are −∞. The int8 output copy is
+    /// streamed once for all rows. Falls back to the full output layer when the model's output matrix is not F16, or
+    /// when a row's k is 0 or less (it needs every logit), or when <paramref name="topK"/> is empty.
+    /// </summary>
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<BatchToken> batch, ReadOnlySpan<int> topK, IReadOnlyList<IReadOnlyCollection<int>> alsoExact)
     {
         var c = Model.Config;
         int wanted = Validate(batch);
@@ -48,7 +59,19 @@ public sealed class Evaluator : IDisposable
             if (batch[t].WantLogits)
                 RmsNormKernel.Row(s.X.AsSpan(t * c.Dim, c.Dim), Model.OutputNorm, s.In.Row(j++), c.RmsEps);
         if (_logits.Length < wanted * c.VocabSize) _logits = new float[wanted * c.VocabSize];
-        if (wanted > 0)
+        if (wanted == 0) return [];
+        bool exactTopK = topK.Length > 0;
+        if (exactTopK && (topK.Length != wanted || alsoExact.Count != wanted))
+            throw new ArgumentException($"{wanted} rows want logits but {topK.Length} k and {alsoExact.Count} exact-row sets were given");
+        foreach (int k in topK) exactTopK &= k > 0;
+        var topKOutput = exactTopK ? Model.GetTopKOutput(Pool) : null;
+        if (topKOutput is not null)
+        {
+            long tk = OpProfile.Start();
+            topKOutput.Compute(s.In.X, wanted, topK, alsoExact, _logits, Pool, _topKScratch);
+            OpProfile.Stop("output top-k", tk);
+        }
+        else
         {
             Model.Output.Prepare(s.In);
             s.MatMulRows(Model.Output, s.In, _logits);
@@ -136,22 +159,14 @@ public sealed class Evaluator : IDisposable
     /// </summary>
     public Span<float> DecodeNextTopK(Sequence seq, int token, int k, IReadOnlyCollection<int> alsoExact)
     {
-        var topK = Model.GetTopKOutput(Pool);
-        if (topK is null) return DecodeNext(seq, token);
         if (seq.Length + 1 > seq.Cache.Capacity) throw new ContextFullException(seq.Length + 1, seq.Cache.Capacity);
-        var c = Model.Config;
         _single[0] = new BatchToken(token, seq.Length, seq.Cache, true);
-        Validate(_single);
-        RunLayers(_single);
-        var x = _state.In;
-        x.Reset(1, c.Dim);
-        RmsNormKernel.Row(_state.X.AsSpan(0, c.Dim), Model.OutputNorm, x.Row(0), c.RmsEps);
-        if (_logits.Length < c.VocabSize) _logits = new float[c.VocabSize];
-        long tk = OpProfile.Start();
-        topK.Compute(x.Row(0), k, alsoExact, _logits, Pool, _topKScratch);
-        OpProfile.Stop("output top-k", tk);
+        _singleK[0] = k;
+        _singleExact[0] = alsoExact;
+        Forward(_single, _singleK, _singleExact);
+        _singleExact[0] = [];
         seq.Append(token);
-        return _logits.AsSpan(0, c.VocabSize);
+        return _logits.AsSpan(0, Model.Config.VocabSize);
     }
 
     /// <summary>

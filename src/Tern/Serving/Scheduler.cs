@@ -179,18 +179,23 @@ public sealed class Scheduler : IDisposable
         if (_running.Count == 0) return embedded;
 
         _batch.Clear();
+        _topK.Clear(); _exact.Clear();
         foreach (var slot in _running) // decoding requests first: one token each
-            if (slot.Request!.Pending >= 0) _batch.Add(slot, slot.Request.Pending, wantLogits: true);
+            if (slot.Request!.Pending >= 0) AddWanted(slot, slot.Request.Pending);
         foreach (var slot in _running) // then prompt chunks, first come first served, within the step's budget
         {
             var r = slot.Request!;
             if (r.PromptLeft.IsEmpty || _batch.Room == 0) continue;
             int n = Math.Min(r.PromptLeft.Length, _batch.Room);
             var chunk = r.PromptLeft.Span[..n];
-            for (int i = 0; i < n; i++) _batch.Add(slot, chunk[i], wantLogits: i == r.PromptLeft.Length - 1);
+            for (int i = 0; i < n; i++)
+                if (i == r.PromptLeft.Length - 1) AddWanted(slot, chunk[i]);
+                else _batch.Add(slot, chunk[i], wantLogits: false);
         }
 
-        var logits = _evaluator.Forward(_batch.Tokens);
+        var logits = Options.TopKOutput
+            ? _evaluator.Forward(_batch.Tokens, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_topK), _exact)
+            : _evaluator.Forward(_batch.Tokens);
         Interlocked.Increment(ref _steps);
         int vocab = Model.Config.VocabSize, row = 0;
         for (int i = 0; i < _batch.Count; i++)
@@ -203,6 +208,23 @@ public sealed class Scheduler : IDisposable
             if (wants) Next(slot, logits.Slice(row++ * vocab, vocab));
         }
         return true;
+    }
+
+    private readonly List<int> _topK = new();
+    private readonly List<IReadOnlyCollection<int>> _exact = new();
+
+    /// <summary>
+    /// Adds a token whose logits are wanted, with what the top-k output layer needs for its row: k (1 when greedy, the
+    /// request's top-k; 0, every logit, without a top-k or with logprobs) and the tokens its penalties will change.
+    /// </summary>
+    private void AddWanted(Slot slot, int token)
+    {
+        _batch.Add(slot, token, wantLogits: true);
+        if (!Options.TopKOutput) return;
+        var r = slot.Request!;
+        var so = r.Request.Sampler;
+        _topK.Add(r.Request.TopLogprobs >= 0 ? 0 : so.Temperature <= 0 ? 1 : Math.Max(so.TopK, 0));
+        _exact.Add(r.Sampler.PenalizedTokens);
     }
 
     /// <summary>Samples a request's next token from its logits and decides whether it goes on.</summary>

@@ -21,6 +21,11 @@ public sealed record SchedulerOptions
     public int StepTokens { get; init; } = 512;
     /// <summary>Worker threads of the one evaluator; 0 = the default.</summary>
     public int Threads { get; init; }
+    /// <summary>
+    /// Run the exact top-k output layer (<see cref="Models.Layers.TopKOutput"/>) for the rows of requests that sample
+    /// from their top k (or greedily) and ask for no logprobs: the same tokens, reading about half the output bytes.
+    /// </summary>
+    public bool TopKOutput { get; init; }
 
     internal void Validate()
     {

@@ -63,4 +63,36 @@ public class TopKOutputTests
         }
         Assert.Equal(Run(false), Run(true));
     }
+
+    [Fact]
+    public void EachRowOfABatchGetsWhatItGetsAlone()
+    {
+        using var dir = new TempDir();
+        using var model = Model.Load(TinyModel(dir));
+        using var ev = new Evaluator(model, 2);
+        int vocab = model.Config.VocabSize;
+        int[] ks = [1, 7, 40];
+        IReadOnlyCollection<int>[] exact = [[], [3, 4000], [9]];
+        var batchSeqs = ks.Select(_ => new Sequence(model, 64)).ToArray();
+        var aloneSeqs = ks.Select(_ => new Sequence(model, 64)).ToArray();
+        for (int i = 0; i < ks.Length; i++)
+        {
+            int[] prompt = [256, 10 + i, 20 + 3 * i];
+            ev.Decode(batchSeqs[i], prompt);
+            ev.Decode(aloneSeqs[i], prompt);
+        }
+        var rng = new Random(3);
+        for (int step = 0; step < 6; step++)
+        {
+            var tokens = ks.Select(_ => rng.Next(vocab)).ToArray();
+            var batch = tokens.Select((t, i) => new BatchToken(t, batchSeqs[i].Length, batchSeqs[i].Cache, true)).ToArray();
+            var together = ev.Forward(batch, ks, exact).ToArray();
+            for (int i = 0; i < ks.Length; i++) batchSeqs[i].Append(tokens[i]);
+            for (int i = 0; i < ks.Length; i++)
+            {
+                var alone = ev.DecodeNextTopK(aloneSeqs[i], tokens[i], ks[i], exact[i]).ToArray();
+                Assert.Equal(alone, together.AsSpan(i * vocab, vocab).ToArray());
+            }
+        }
+    }
 }

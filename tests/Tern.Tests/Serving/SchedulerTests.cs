@@ -204,4 +204,30 @@ public sealed class SchedulerTests : IClassFixture<SchedulerTests.TinyModel>
         Assert.Equal(FinishReason.Cancelled, (await b.Completion.WaitAsync(Timeout)).FinishReason);
         Assert.Throws<ObjectDisposedException>(() => s.Submit(Request(10, 3, 5)));
     }
+
+    [Fact]
+    public async Task TheExactTopKOutputLayerGivesTheSameTokensForEveryKindOfRequest()
+    {
+        // Greedy, top-k sampling with penalties, no top-k (every logit needed), and logprobs (ditto), side by side.
+        CompletionRequest[] requests =
+        [
+            Request(21, seed: 5, maxTokens: 16, temperature: 0),
+            Request(9, seed: 6, maxTokens: 16),
+            Request(30, seed: 7, maxTokens: 16) with { Sampler = new SamplerOptions { Temperature = 1.1f, TopK = 0, RepeatPenalty = 1.2f, Seed = 7 } },
+            Request(12, seed: 8, maxTokens: 16) with { TopLogprobs = 3 },
+        ];
+        async Task<CompletionResult[]> Run(bool topK)
+        {
+            using var s = new Scheduler(_tiny.Model, _tiny.Tokenizer, new SchedulerOptions { Slots = 4, ContextSize = 256, Threads = 2, TopKOutput = topK });
+            var handles = requests.Select(r => s.Submit(r)).ToArray();
+            return await Task.WhenAll(handles.Select(Finish));
+        }
+        var full = await Run(false);
+        var screened = await Run(true);
+        for (int i = 0; i < requests.Length; i++)
+        {
+            Assert.Equal(full[i].Tokens, screened[i].Tokens);
+            Assert.Equal(16, screened[i].CompletionTokens);
+        }
+    }
 }

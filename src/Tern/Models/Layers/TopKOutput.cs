@@ -49,7 +49,7 @@ public sealed unsafe class TopKOutput : IDisposable
         internal readonly List<int> Candidates = new();
         internal readonly LinearInput Input = new();
         internal float[] Heap = []; // the k largest lower bounds, reused from token to token
-        /// <summary>How many rows the last call recomputed exactly.</summary>
+        /// <summary>How many rows the last call recomputed exactly (summed over its tokens).</summary>
         public int LastCandidateCount { get; internal set; }
     }
 
@@ -57,36 +57,55 @@ public sealed unsafe class TopKOutput : IDisposable
     /// Writes into <paramref name="logits"/> the exact logit of every row that can be among the <paramref name="k"/>
     /// largest (ties included) and of every row in <paramref name="alsoExact"/>; all other entries become −∞.
     /// </summary>
-    public void Compute(ReadOnlySpan<float> x, int k, IReadOnlyCollection<int> alsoExact, Span<float> logits, WorkerPool pool, Scratch sc)
+    public void Compute(ReadOnlySpan<float> x, int k, IReadOnlyCollection<int> alsoExact, Span<float> logits, WorkerPool pool, Scratch sc) =>
+        Compute(x, 1, [k], [alsoExact], logits, pool, sc);
+
+    /// <summary>
+    /// <see cref="Compute(ReadOnlySpan{float}, int, IReadOnlyCollection{int}, Span{float}, WorkerPool, Scratch)"/> for
+    /// <paramref name="tokens"/> input rows at once (<paramref name="x"/> [tokens][Cols], <paramref name="logits"/>
+    /// [tokens][Rows]), each with its own k and exact rows. The int8 matrix is streamed once for all of them: each block
+    /// of four weight rows is applied to every token while it is in L1. Each token's result is what it gets alone.
+    /// </summary>
+    public void Compute(ReadOnlySpan<float> x, int tokens, ReadOnlySpan<int> k, IReadOnlyList<IReadOnlyCollection<int>> alsoExact,
+        Span<float> logits, WorkerPool pool, Scratch sc)
     {
-        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k));
-        if (sc.Approx.Length < Rows) sc.Approx = new float[Rows];
-        var approx = sc.Approx;
-        float l1 = 0;
-        foreach (float v in x) l1 += MathF.Abs(v);
-        l1 *= 1.001f; // absorbs the rounding of this sum (γ_K ≤ 1e-3 for rows shorter than 16k)
+        if (tokens < 1 || x.Length < tokens * Cols || logits.Length < tokens * Rows || k.Length < tokens || alsoExact.Count < tokens)
+            throw new ArgumentException("the inputs, logits, k and exact rows must each cover every token");
+        foreach (int kk in k[..tokens]) if (kk < 1) throw new ArgumentOutOfRangeException(nameof(k));
+        if (sc.Approx.Length < tokens * Rows) sc.Approx = new float[tokens * Rows];
         fixed (float* px = x)
         {
-            sc.Job.Owner = this; sc.Job.X = px; sc.Job.Approx = approx;
-            pool.For(Rows, sc.Job, granule: 64, work: (long)Rows * Cols);
+            sc.Job.Owner = this; sc.Job.X = px; sc.Job.Tokens = tokens; sc.Job.Approx = sc.Approx;
+            pool.For(Rows, sc.Job, granule: 64, work: (long)Rows * Cols * tokens);
+            sc.Job.X = null;
         }
-        // The k-th largest lower bound; every row whose upper bound reaches it is a candidate.
-        int kk = Math.Min(k, Rows);
-        if (sc.Heap.Length < kk) sc.Heap = new float[kk];
-        float kth = KthLargestLowerBound(approx, sc.Heap.AsSpan(0, kk), l1);
-        var candidates = sc.Candidates;
-        candidates.Clear();
-        for (int r = 0; r < Rows; r++)
-            if (approx[r] + _margin[r] * l1 >= kth) candidates.Add(r);
-        foreach (int r in alsoExact) if ((uint)r < (uint)Rows && !(approx[r] + _margin[r] * l1 >= kth)) candidates.Add(r);
-        logits[..Rows].Fill(float.NegativeInfinity);
-        sc.Input.Reset(1, Cols);
-        x.CopyTo(sc.Input.X);
-        foreach (int r in candidates) _exact.ComputeRows(sc.Input, logits, r, r + 1);
-        sc.LastCandidateCount = candidates.Count;
+        sc.LastCandidateCount = 0;
+        for (int t = 0; t < tokens; t++)
+        {
+            var xt = x.Slice(t * Cols, Cols);
+            float l1 = 0;
+            foreach (float v in xt) l1 += MathF.Abs(v);
+            l1 *= 1.001f; // absorbs the rounding of this sum (γ_K ≤ 1e-3 for rows shorter than 16k)
+            var approx = sc.Approx.AsSpan(t * Rows, Rows);
+            // The k-th largest lower bound; every row whose upper bound reaches it is a candidate.
+            int kk = Math.Min(k[t], Rows);
+            if (sc.Heap.Length < kk) sc.Heap = new float[kk];
+            float kth = KthLargestLowerBound(approx, sc.Heap.AsSpan(0, kk), l1);
+            var candidates = sc.Candidates;
+            candidates.Clear();
+            for (int r = 0; r < Rows; r++)
+                if (approx[r] + _margin[r] * l1 >= kth) candidates.Add(r);
+            foreach (int r in alsoExact[t]) if ((uint)r < (uint)Rows && !(approx[r] + _margin[r] * l1 >= kth)) candidates.Add(r);
+            var row = logits.Slice(t * Rows, Rows);
+            row.Fill(float.NegativeInfinity);
+            sc.Input.Reset(1, Cols);
+            xt.CopyTo(sc.Input.X);
+            foreach (int r in candidates) _exact.ComputeRows(sc.Input, row, r, r + 1);
+            sc.LastCandidateCount += candidates.Count;
+        }
     }
 
-    private float KthLargestLowerBound(float[] approx, Span<float> heap, float l1)
+    private float KthLargestLowerBound(ReadOnlySpan<float> approx, Span<float> heap, float l1)
     {
         // Min-heap of the k largest lower bounds (k = heap.Length).
         int k = heap.Length, n = 0;
@@ -149,8 +168,9 @@ public sealed unsafe class TopKOutput : IDisposable
     internal sealed class ApproxJob : IParallelBody
     {
         public TopKOutput Owner = null!;
-        public float* X;
-        public float[] Approx = [];
+        public float* X;          // [Tokens][Cols]
+        public int Tokens = 1;
+        public float[] Approx = []; // [Tokens][Rows]
         private const int PrefetchBytes = 16384;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -159,37 +179,42 @@ public sealed unsafe class TopKOutput : IDisposable
             var o = Owner;
             int cols = o.Cols;
             int r = start;
+            // Weight rows outermost, tokens inside: a block of rows is read from memory once and from L1 for the other tokens.
             if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
-                for (; r + 4 <= end; r += 4) Four(o, r, cols);
+                for (; r + 4 <= end; r += 4)
+                    for (int t = 0; t < Tokens; t++) Four(o, r, cols, X + (long)t * cols, t * o.Rows);
             for (; r < end; r++)
+                for (int t = 0; t < Tokens; t++) One(o, r, cols, X + (long)t * cols, t * o.Rows);
+        }
+
+        private void One(TopKOutput o, int r, int cols, float* x, int at)
+        {
+            sbyte* q = o._q + (long)r * cols;
+            float sum;
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
             {
-                sbyte* q = o._q + (long)r * cols;
-                float sum;
-                int i = 0;
-                if (Vector512.IsHardwareAccelerated)
+                var acc = Vector512<float>.Zero;
+                for (; i <= cols - 16; i += 16)
                 {
-                    var acc = Vector512<float>.Zero;
-                    for (; i <= cols - 16; i += 16)
-                    {
-                        var w = Vector512.ConvertToSingle(Vector512.WidenLower(Vector512.WidenLower(Vector128.Load(q + i).ToVector256Unsafe().ToVector512Unsafe())));
-                        acc += w * Vector512.Load(X + i);
-                    }
-                    sum = Vector512.Sum(acc);
+                    var w = Vector512.ConvertToSingle(Vector512.WidenLower(Vector512.WidenLower(Vector128.Load(q + i).ToVector256Unsafe().ToVector512Unsafe())));
+                    acc += w * Vector512.Load(x + i);
                 }
-                else if (Vector256.IsHardwareAccelerated)
-                {
-                    var acc = Vector256<float>.Zero;
-                    for (; i <= cols - 8; i += 8)
-                    {
-                        var w = Vector256.ConvertToSingle(Vector256.WidenLower(Vector256.WidenLower(Vector128.CreateScalar(*(long*)(q + i)).AsSByte().ToVector256Unsafe())));
-                        acc += w * Vector256.Load(X + i);
-                    }
-                    sum = Vector256.Sum(acc);
-                }
-                else sum = 0;
-                for (; i < cols; i++) sum += q[i] * X[i];
-                Approx[r] = sum * o._scale[r];
+                sum = Vector512.Sum(acc);
             }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                var acc = Vector256<float>.Zero;
+                for (; i <= cols - 8; i += 8)
+                {
+                    var w = Vector256.ConvertToSingle(Vector256.WidenLower(Vector256.WidenLower(Vector128.CreateScalar(*(long*)(q + i)).AsSByte().ToVector256Unsafe())));
+                    acc += w * Vector256.Load(x + i);
+                }
+                sum = Vector256.Sum(acc);
+            }
+            else sum = 0;
+            for (; i < cols; i++) sum += q[i] * x[i];
+            Approx[at + r] = sum * o._scale[r];
         }
 
         /// <summary>
@@ -197,7 +222,7 @@ public sealed unsafe class TopKOutput : IDisposable
         /// latency of its adds). Any summation order is covered by the bound.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Four(TopKOutput o, int r, int cols)
+        private void Four(TopKOutput o, int r, int cols, float* input, int at)
         {
             sbyte* q0 = o._q + (long)r * cols, q1 = q0 + cols, q2 = q1 + cols, q3 = q2 + cols;
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -209,7 +234,7 @@ public sealed unsafe class TopKOutput : IDisposable
                     System.Runtime.Intrinsics.X86.Sse.Prefetch0(q0 + i + PrefetchBytes); System.Runtime.Intrinsics.X86.Sse.Prefetch0(q1 + i + PrefetchBytes);
                     System.Runtime.Intrinsics.X86.Sse.Prefetch0(q2 + i + PrefetchBytes); System.Runtime.Intrinsics.X86.Sse.Prefetch0(q3 + i + PrefetchBytes);
                 }
-                var x = Vector512.Load(X + i);
+                var x = Vector512.Load(input + i);
                 a0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(q0 + i))), x, a0);
                 a1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(q1 + i))), x, a1);
                 a2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.Load(q2 + i))), x, a2);
@@ -218,12 +243,12 @@ public sealed unsafe class TopKOutput : IDisposable
             float s0 = Vector512.Sum(a0), s1 = Vector512.Sum(a1), s2 = Vector512.Sum(a2), s3 = Vector512.Sum(a3);
             for (; i < cols; i++)
             {
-                s0 += q0[i] * X[i]; s1 += q1[i] * X[i]; s2 += q2[i] * X[i]; s3 += q3[i] * X[i];
+                s0 += q0[i] * input[i]; s1 += q1[i] * input[i]; s2 += q2[i] * input[i]; s3 += q3[i] * input[i];
             }
-            Approx[r] = s0 * o._scale[r];
-            Approx[r + 1] = s1 * o._scale[r + 1];
-            Approx[r + 2] = s2 * o._scale[r + 2];
-            Approx[r + 3] = s3 * o._scale[r + 3];
+            Approx[at + r] = s0 * o._scale[r];
+            Approx[at + r + 1] = s1 * o._scale[r + 1];
+            Approx[at + r + 2] = s2 * o._scale[r + 2];
+            Approx[at + r + 3] = s3 * o._scale[r + 3];
         }
     }
 }
