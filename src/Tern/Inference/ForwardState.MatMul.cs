@@ -1,5 +1,3 @@
-using Tern.Kernels;
-using Tern.Models;
 using Tern.Models.Layers;
 using Tern.Threading;
 

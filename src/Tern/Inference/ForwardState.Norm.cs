@@ -1,5 +1,4 @@
 using Tern.Kernels;
-using Tern.Models;
 using Tern.Models.Layers;
 using Tern.Threading;
 
