@@ -12,9 +12,12 @@ internal static class HfJson
     {
         if (!File.Exists(path)) throw new HfCheckpointException($"{path} not found");
         if (new FileInfo(path).Length > MaxConfigBytes) throw new HfCheckpointException($"{path} is over {MaxConfigBytes >> 20} MiB, too large for a config file");
+        var bytes = File.ReadAllBytes(path);
+        // JsonDocument checks UTF-8 only when a string is read (then throwing InvalidOperationException): check it all first.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new HfCheckpointException($"{path}: not valid UTF-8");
         try
         {
-            var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            var doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 doc.Dispose();

@@ -78,7 +78,9 @@ public sealed class SafetensorsCheckpoint : IDisposable
         if (info.Length > SafetensorsFile.MaxHeaderBytes) throw new SafetensorsFormatException($"{indexPath}: {info.Length} bytes, too large for an index");
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            var bytes = File.ReadAllBytes(indexPath);
+            if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new SafetensorsFormatException($"{indexPath}: not valid UTF-8");
+            using var doc = JsonDocument.Parse(bytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new SafetensorsFormatException($"{indexPath}: no \"weight_map\" object");
             var result = new List<(string, string)>();

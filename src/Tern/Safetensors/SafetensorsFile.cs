@@ -82,6 +82,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         stream.ReadExactly(json);
         long dataStart = 8 + (long)n, dataLength = length - dataStart;
 
+        // JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException: check it all first.
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw Error(name, "the header is not valid UTF-8");
         JsonDocument doc;
         try
         {
