@@ -22,6 +22,9 @@ namespace Tern.Conversion;
 /// </remarks>
 public static class HfConverter
 {
+    /// <summary>Bytes of a float tensor mapped at once.</summary>
+    private const long WindowBytes = 32 << 20;
+
     /// <summary>True when <paramref name="path"/> is a directory with a config.json.</summary>
     public static bool IsCheckpointDirectory(string path) => Directory.Exists(path) && File.Exists(Path.Combine(path, HfConfig.FileName));
 
@@ -62,8 +65,16 @@ public static class HfConverter
                 }
                 else
                 {
-                    using var view = ckpt.Map(src);
-                    FloatTensorEncoder.Write(s, type, src.Dtype, view.Bytes, plan.Rows, plan.Cols, src.Name);
+                    // A window of rows at a time: the embedding is the largest tensor (656 MB in 2B-4T), and only one
+                    // window of it is mapped at once.
+                    long rowBytes = (long)plan.Cols * SafetensorsDtypes.SizeOf(src.Dtype);
+                    int windowRows = (int)Math.Clamp(WindowBytes / rowBytes, 1, plan.Rows);
+                    for (int r = 0; r < plan.Rows; r += windowRows)
+                    {
+                        int n = Math.Min(windowRows, plan.Rows - r);
+                        using var view = ckpt.Map(src, r * rowBytes, n * rowBytes);
+                        FloatTensorEncoder.Write(s, type, src.Dtype, view.Bytes, n, plan.Cols, src.Name);
+                    }
                 }
                 done += src.ByteLength + (ckpt.Find(HfTensorMap.WeightScaleName(src.Name))?.ByteLength ?? 0);
                 options.Progress?.Report(new DownloadProgress(done, total, done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3)));

@@ -105,8 +105,11 @@ public sealed class SafetensorsCheckpoint : IDisposable
 
     public SafetensorsTensorInfo? Find(string name) => _owner.TryGetValue(name, out var f) ? f.ByName[name] : null;
 
-    public SafetensorsFile.TensorView Map(SafetensorsTensorInfo t) =>
-        _owner.TryGetValue(t.Name, out var f) ? f.Map(t) : throw new ArgumentException($"no tensor '{t.Name}' in the checkpoint", nameof(t));
+    public SafetensorsFile.TensorView Map(SafetensorsTensorInfo t) => Map(t, 0, t.ByteLength);
+
+    /// <summary>Maps a window of one tensor's bytes (see <see cref="SafetensorsFile.Map(SafetensorsTensorInfo, long, long)"/>).</summary>
+    public SafetensorsFile.TensorView Map(SafetensorsTensorInfo t, long start, long length) =>
+        _owner.TryGetValue(t.Name, out var f) ? f.Map(t, start, length) : throw new ArgumentException($"no tensor '{t.Name}' in the checkpoint", nameof(t));
 
     public void Dispose()
     {

@@ -163,16 +163,24 @@ public sealed unsafe class SafetensorsFile : IDisposable
     }
 
     /// <summary>Maps one tensor's bytes; dispose the view to unmap them.</summary>
-    public TensorView Map(SafetensorsTensorInfo t)
+    public TensorView Map(SafetensorsTensorInfo t) => Map(t, 0, t.ByteLength);
+
+    /// <summary>
+    /// Maps bytes [<paramref name="start"/>, start + <paramref name="length"/>) of one tensor, so a large tensor can be
+    /// read a window at a time (unmapping each window drops its pages from the process's resident set).
+    /// </summary>
+    public TensorView Map(SafetensorsTensorInfo t, long start, long length)
     {
         if (!ByName.TryGetValue(t.Name, out var own) || own != t) throw new ArgumentException($"tensor '{t.Name}' is not one of {Path}'s", nameof(t));
-        if (t.ByteLength > MaxTensorBytes)
+        if (start < 0 || length < 0 || start + length > t.ByteLength)
+            throw new ArgumentOutOfRangeException(nameof(start), $"bytes [{start}, {start + length}) lie outside tensor '{t.Name}' ({t.ByteLength} bytes)");
+        if (length > MaxTensorBytes)
             throw Error(Path, $"tensor '{t.Name}' is {t.ByteLength} bytes; Tern converts tensors of up to {MaxTensorBytes} bytes");
-        if (t.ByteLength == 0 || _map is null) return new TensorView(null, null, 0);
-        var view = _map.CreateViewAccessor(t.Offset, t.ByteLength, MemoryMappedFileAccess.Read);
+        if (length == 0 || _map is null) return new TensorView(null, null, 0);
+        var view = _map.CreateViewAccessor(t.Offset + start, length, MemoryMappedFileAccess.Read);
         byte* p = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-        return new TensorView(view, p + view.PointerOffset, (int)t.ByteLength);
+        return new TensorView(view, p + view.PointerOffset, (int)length);
     }
 
     public void Dispose() => _map?.Dispose();

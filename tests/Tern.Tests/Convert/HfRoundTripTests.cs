@@ -108,4 +108,53 @@ public class HfRoundTripTests
         var text = "Once upon a time, the little girl said: <|eot_id|> 123";
         Assert.Equal(Tokenizer.FromGguf(a).Encode(text, addBos: true, parseSpecial: true), Tokenizer.FromGguf(b).Encode(text, addBos: true, parseSpecial: true));
     }
+
+    [Fact]
+    public void CliDummyHfThenConvertGivesTheDummysLogits()
+    {
+        using var dir = new TempDir();
+        string hf = dir.File("hf"), converted = dir.File("converted.gguf"), reference = dir.File("reference.gguf");
+        Assert.Equal(0, Cli.CliRunner.Run("dummy", "--format", "hf", "-o", hf, "--shards", "2", "--linear-class", "bitlinear", "--seed", "5").ExitCode);
+        Assert.True(File.Exists(Path.Combine(hf, Tern.Safetensors.SafetensorsCheckpoint.IndexFileName)));
+        Assert.Equal(0, Cli.CliRunner.Run("dummy", "-o", reference, "--seed", "5").ExitCode);
+        var r = Cli.CliRunner.Run("convert", hf, "-o", converted);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("wrote", r.Err);
+        Assert.Equal(Logits(reference), Logits(converted));
+        Assert.Equal(1, Cli.CliRunner.Run("dummy", "--format", "hf", "-o", hf).ExitCode); // not empty, no --force
+    }
+
+    /// <summary>Each embedding type holds the dummy's F16 values as that type rounds them (F32 exactly, so the same logits).</summary>
+    [Theory]
+    [InlineData(GgmlType.BF16)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.F32)]
+    public void EmbeddingTypesHoldTheValuesRoundedToThatType(GgmlType embedding)
+    {
+        using var dir = new TempDir();
+        var spec = Tiny("bitnet-b1.58");
+        string reference = dir.File("reference.gguf"), checkpoint = dir.File("hf"), converted = dir.File("converted.gguf");
+        DummyModelWriter.Write(reference, spec);
+        DummyHfCheckpointWriter.Write(checkpoint, spec);
+        HfConverter.Convert(checkpoint, converted, new HfConvertOptions { EmbeddingType = embedding });
+        using (var a = GgufFile.Open(reference))
+        using (var b = GgufFile.Open(converted))
+        {
+            var ta = a.GetTensor("token_embd.weight");
+            var tb = b.GetTensor("token_embd.weight");
+            Assert.Equal(embedding, tb.Type);
+            var values = new float[ta.ElementCount];
+            Dequantizer.DequantizeRow(ta.Type, a.GetTensorBytes(ta), values);
+            var want = new byte[tb.ByteSize];
+            if (embedding == GgmlType.Q8_0)
+                for (int r = 0; r < spec.VocabSize; r++)
+                    Q8_0.QuantizeRow(values.AsSpan(r * spec.Dim, spec.Dim), want.AsSpan(r * spec.Dim / 32 * Q8_0.BlockBytes, spec.Dim / 32 * Q8_0.BlockBytes));
+            else if (embedding == GgmlType.BF16)
+                for (int i = 0; i < values.Length; i++) BitConverter.TryWriteBytes(want.AsSpan(2 * i), HalfConversion.F32ToBF16(values[i]));
+            else
+                for (int i = 0; i < values.Length; i++) BitConverter.TryWriteBytes(want.AsSpan(4 * i), values[i]);
+            Assert.True(b.GetTensorBytes(tb).SequenceEqual(want));
+        }
+        if (embedding == GgmlType.F32) Assert.Equal(Logits(reference), Logits(converted));
+    }
 }

@@ -55,6 +55,16 @@ public class SafetensorsFileTests
         using (var v = f.Map(f.ByName["c"])) Assert.Equal(2.5f, BitConverter.ToSingle(v.Bytes));
     }
 
+    [Fact]
+    public void WindowOfATensorHoldsThoseBytesAndStaysInsideIt()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir.File("m.safetensors"), Valid().ToArray());
+        using var f = SafetensorsFile.Open(dir.File("m.safetensors"));
+        using (var v = f.Map(f.ByName["b"], 1, 2)) Assert.Equal(new byte[] { 2, 3 }, v.Bytes.ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => f.Map(f.ByName["b"], 3, 2));
+    }
+
     [Theory]
     [InlineData("{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "")] // valid control case
     [InlineData("{\"t\":{\"dtype\":\"F4\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "unknown dtype 'F4'")]
