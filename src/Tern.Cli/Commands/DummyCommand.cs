@@ -10,7 +10,11 @@ internal static class DummyCommand
 {
     public static Command Create(CliIO io)
     {
-        var output = new Option<string>("--output", "-o") { Description = "GGUF file to write", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "GGUF file to write (with --format hf: the checkpoint directory)", Required = true };
+        var format = new Option<string>("--format") { Description = "gguf, or hf: a Hugging Face checkpoint directory (config.json, safetensors, tokenizer.json) that `tern convert` turns back into the same model", DefaultValueFactory = _ => "gguf" };
+        var weights = new Option<string>("--weights") { Description = "hf: packed (U8 codes + weight_scale) or master (F32 master weights)", DefaultValueFactory = _ => "packed" };
+        var linearClass = new Option<string>("--linear-class") { Description = "hf: autobitlinear (W = q × weight_scale) or bitlinear (W = q / weight_scale)", DefaultValueFactory = _ => "autobitlinear" };
+        var shards = new Option<int>("--shards") { Description = "hf: number of safetensors shards (more than 1 writes model.safetensors.index.json)", DefaultValueFactory = _ => 1 };
         var preset = new Option<string>("--preset") { Description = "shape: " + string.Join(", ", DummyModelSpec.PresetNames), DefaultValueFactory = _ => "tiny" };
         var type = new Option<string>("--type") { Description = "ternary type: i2_s, tq2_0 or tq1_0", DefaultValueFactory = _ => "i2_s" };
         var embdType = new Option<string>("--embd-type") { Description = "embedding/output type: f16 or f32", DefaultValueFactory = _ => "f16" };
@@ -26,12 +30,24 @@ internal static class DummyCommand
         var force = CommonOptions.Force();
         var cmd = new Command("dummy", "Write a random-weight model for tests and benchmarks.")
         {
-            output, preset, type, embdType, arch, layers, hidden, ffn, heads, kvHeads, vocab, ctx, seed, force,
+            output, format, weights, linearClass, shards, preset, type, embdType, arch, layers, hidden, ffn, heads, kvHeads, vocab, ctx, seed, force,
         };
         cmd.SetGuardedAction(io, p =>
         {
             string path = p.GetValue(output)!;
-            CommonOptions.CheckOutput(path, p.GetValue(force));
+            string fmt = p.GetValue(format)!.ToLowerInvariant();
+            if (fmt is not ("gguf" or "hf")) throw new UserError($"unknown --format '{fmt}' (gguf or hf)");
+            if (fmt == "hf")
+            {
+                if (File.Exists(path)) throw new UserError($"{path} is a file; --format hf writes a checkpoint directory");
+                if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any() && !p.GetValue(force))
+                    throw new UserError($"{path} is not empty; pass --force to write into it");
+            }
+            else
+            {
+                if (Directory.Exists(path)) throw new UserError($"{path} is a directory; -o takes the GGUF file to write");
+                CommonOptions.CheckOutput(path, p.GetValue(force));
+            }
             var spec = DummyModelSpec.Preset(p.GetValue(preset)!);
             spec = spec with
             {
@@ -60,6 +76,29 @@ internal static class DummyCommand
             };
             spec.Validate();
             var clock = Stopwatch.StartNew();
+            if (fmt == "hf")
+            {
+                var hf = new DummyHfOptions
+                {
+                    Weights = p.GetValue(weights)!.ToLowerInvariant() switch
+                    {
+                        "packed" => DummyHfWeights.Packed,
+                        "master" => DummyHfWeights.Master,
+                        var w => throw new UserError($"unknown --weights '{w}' (packed or master)"),
+                    },
+                    LinearClass = p.GetValue(linearClass)!.ToLowerInvariant() switch
+                    {
+                        "autobitlinear" => "autobitlinear",
+                        "bitlinear" => "bitlinear",
+                        var lc => throw new UserError($"unknown --linear-class '{lc}' (autobitlinear or bitlinear)"),
+                    },
+                    Shards = p.GetValue(shards) is >= 1 and <= 1000 and var n ? n : throw new UserError("--shards must be in 1..1000"),
+                };
+                DummyHfCheckpointWriter.Write(path, spec, hf);
+                long bytes = Directory.EnumerateFiles(path).Sum(f => new FileInfo(f).Length);
+                io.Err.WriteLine($"wrote {path}/: {spec.Architecture} as a Hugging Face checkpoint ({hf.Weights}, {hf.LinearClass}, {hf.Shards} shard(s)), {spec.Layers} layers, dim {spec.Dim}, {bytes:N0} bytes in {clock.Elapsed.TotalSeconds:F1} s");
+                return 0;
+            }
             DummyModelWriter.Write(path, spec);
             io.Err.WriteLine($"wrote {path}: {spec.Architecture}, {spec.Layers} layers, dim {spec.Dim}, ffn {spec.FfnDim}, heads {spec.Heads}/{spec.KvHeads}, vocab {spec.VocabSize}, {spec.WeightType}, {new FileInfo(path).Length:N0} bytes in {clock.Elapsed.TotalSeconds:F1} s");
             return 0;

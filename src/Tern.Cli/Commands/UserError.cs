@@ -33,7 +33,8 @@ internal static class CommandRunner
         AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerException!),
         UserError or GgufFormatException or ContextFullException or DownloadException or NotSupportedException
             or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or ArgumentException
-            or InvalidDataException or Conversion.BitLlama2cFormatException or Chat.ChatTemplateException => ex.Message,
+            or InvalidDataException or Conversion.BitLlama2cFormatException or Conversion.HfCheckpointException
+            or Safetensors.SafetensorsFormatException or Chat.ChatTemplateException => ex.Message,
         IOException io => io.Message,
         OutOfMemoryException => "out of memory (try a smaller -c/--ctx-size)",
         _ => null,

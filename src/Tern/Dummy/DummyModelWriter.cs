@@ -109,7 +109,7 @@ public static class DummyModelWriter
     /// <summary>The embedding amplitude a: the power of two nearest 4·√(3 / dim).</summary>
     public static float EmbeddingAmplitude(int dim) => MathF.ScaleB(1f, (int)Math.Round(Math.Log2(4 * Math.Sqrt(3.0 / dim))));
 
-    private static void WriteEmbedding(Stream s, DummyModelSpec spec, string name, Action<long> done)
+    internal static void WriteEmbedding(Stream s, DummyModelSpec spec, string name, Action<long> done)
     {
         // 2048 grid values a·(k − 1024)/1024: at most 11 significant bits, so exact in F16 (and F32).
         float a = EmbeddingAmplitude(spec.Dim);
@@ -158,7 +158,7 @@ public static class DummyModelWriter
         }
     }
 
-    private static void WriteNorm(Stream s, ulong seed, string name, int length, Action<long> done)
+    internal static void WriteNorm(Stream s, ulong seed, string name, int length, Action<long> done)
     {
         var rng = SplitMix64.ForName(seed, name);
         var values = new float[length];
