@@ -129,8 +129,10 @@ internal static class BenchCommand
     {
         var parts = s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length == 0) throw new UserError($"{name} is empty");
-        return parts.Select(x => int.TryParse(x, CultureInfo.InvariantCulture, out int v) && v >= min && v <= 1 << 16
-            ? v : throw new UserError($"{name}: '{x}' is not a valid number")).ToArray();
+        const int max = 1 << 16;
+        return parts.Select(x => !int.TryParse(x, CultureInfo.InvariantCulture, out int v)
+            ? throw new UserError($"{name} expects comma-separated integers, got '{x}'")
+            : v < min || v > max ? throw new UserError($"{name}: {v} is out of range ({min}..{max})") : v).ToArray();
     }
 
     private static string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);

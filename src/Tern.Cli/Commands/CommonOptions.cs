@@ -17,7 +17,7 @@ internal static class CommonOptions
 
     public static Option<int> Threads() => new("--threads", "-t")
     {
-        Description = "worker threads (default and maximum: the logical processors)",
+        Description = "worker threads (at most the logical processors)",
         DefaultValueFactory = _ => WorkerPool.DefaultThreadCount,
     };
 
@@ -28,7 +28,7 @@ internal static class CommonOptions
 
     public static Option<string> CacheType() => new("--cache-type")
     {
-        Description = "KV cache numerics: f32 (exact, default) or f16 (llama.cpp/bitnet.cpp compatible)",
+        Description = "KV cache numerics: f32 (exact) or f16 (llama.cpp/bitnet.cpp compatible)",
         DefaultValueFactory = _ => "f32",
     };
 
@@ -132,7 +132,13 @@ internal sealed class SamplingOptions
             Seed = p.GetValue(Seed) is long s ? unchecked((ulong)s) : null,
         };
         try { o.Validate(); }
-        catch (ArgumentException e) { throw new UserError(e.Message); }
+        catch (ArgumentException e) { throw new UserError(FlagTerms(e.Message)); }
         return o;
     }
+
+    /// <summary>The sampler's message with the flag's name: "--temp must be …", "--top-p must be …".</summary>
+    private static string FlagTerms(string message) =>
+        message.StartsWith("temperature", StringComparison.Ordinal) ? "--temp" + message["temperature".Length..]
+        : message.StartsWith("top-", StringComparison.Ordinal) || message.StartsWith("min-p", StringComparison.Ordinal) || message.StartsWith("repeat-", StringComparison.Ordinal) ? "--" + message
+        : message;
 }

@@ -32,7 +32,7 @@ internal static class DummyCommand
         {
             string path = p.GetValue(output)!;
             CommonOptions.CheckOutput(path, p.GetValue(force));
-            var spec = DummyModelSpec.Preset(p.GetValue(preset)!);
+            var spec = DummySpecErrors.InFlagTerms(() => DummyModelSpec.Preset(p.GetValue(preset)!));
             spec = spec with
             {
                 WeightType = p.GetValue(type)!.ToLowerInvariant() switch
@@ -58,7 +58,7 @@ internal static class DummyCommand
                 ContextLength = p.GetValue(ctx) ?? spec.ContextLength,
                 Seed = unchecked((ulong)p.GetValue(seed)),
             };
-            spec.Validate();
+            DummySpecErrors.InFlagTerms(() => { spec.Validate(); return spec; });
             var clock = Stopwatch.StartNew();
             DummyModelWriter.Write(path, spec);
             io.Err.WriteLine($"wrote {path}: {spec.Architecture}, {spec.Layers} layers, dim {spec.Dim}, ffn {spec.FfnDim}, heads {spec.Heads}/{spec.KvHeads}, vocab {spec.VocabSize}, {spec.WeightType}, {new FileInfo(path).Length:N0} bytes in {clock.Elapsed.TotalSeconds:F1} s");
