@@ -34,7 +34,7 @@ internal static class ChatCommand
             using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io);
             var template = ChatTemplate.FromGguf(lm.Model.File);
             io.Err.WriteLine($"chat template: {template.Name}" + (template.TemplateError is { } e ? $" (the file's template could not be used: {e.Message})" : ""));
-            var seq = new Sequence(lm.Model, CommonOptions.ContextSize(p.GetValue(ctx), lm.Model), cacheType);
+            var seq = new Sequence(lm.Model, CommonOptions.ContextSize(p.GetValue(ctx), lm.Model, cacheType), cacheType);
             var generator = new Generator(lm.Evaluator, lm.Tokenizer);
             var options = new GenerationOptions { MaxTokens = p.GetValue(count), Sampler = samplerOptions, StopStrings = template.StopStrings, TopKOutput = p.GetValue(topK) };
             var turns = new List<ChatTurn>();

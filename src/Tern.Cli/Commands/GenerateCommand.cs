@@ -35,7 +35,7 @@ internal static class GenerateCommand
             string? text = p.GetValue(prompt), file = p.GetValue(promptFile), ids = p.GetValue(tokens);
             if ((text != null ? 1 : 0) + (file != null ? 1 : 0) + (ids != null ? 1 : 0) != 1)
                 throw new UserError("give exactly one of -p TEXT, -f FILE or --tokens \"ID ...\"");
-            if (file != null) text = File.ReadAllText(file);
+            if (file != null) text = CommonOptions.ReadPromptFile(file, io);
             string? idsPath = p.GetValue(idsOut);
             if (idsPath != null) CommonOptions.CheckOutput(idsPath, p.GetValue(force));
             var samplerOptions = sampling.Read(p);
@@ -46,7 +46,10 @@ internal static class GenerateCommand
                 ? CommonOptions.ParseIds(ids, lm.Model.Config.VocabSize)
                 : lm.Tokenizer.Encode(text!, lm.Tokenizer.AddBosByDefault, parseSpecial: true);
             if (input.Length == 0) throw new UserError("the prompt is empty (and the model adds no BOS token)");
-            var seq = new Sequence(lm.Model, CommonOptions.ContextSize(p.GetValue(ctx), lm.Model), cacheType);
+            int ctxSize = CommonOptions.ContextSize(p.GetValue(ctx), lm.Model, cacheType);
+            if (input.Length > ctxSize) // before the prompt is printed
+                throw new UserError($"the prompt is {input.Length} tokens, more than the context of {ctxSize} (raise -c/--ctx-size or shorten the prompt)");
+            var seq = new Sequence(lm.Model, ctxSize, cacheType);
             var generator = new Generator(lm.Evaluator, lm.Tokenizer);
             var options = new GenerationOptions { MaxTokens = n, Sampler = samplerOptions, StopAtEndOfGeneration = !p.GetValue(ignoreEos), TopKOutput = p.GetValue(topK) };
 
