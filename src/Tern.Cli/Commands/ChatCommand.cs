@@ -39,7 +39,7 @@ internal static class ChatCommand
             var options = new GenerationOptions { MaxTokens = p.GetValue(count), Sampler = samplerOptions, StopStrings = template.StopStrings, TopKOutput = p.GetValue(topK) };
             var turns = new List<ChatTurn>();
             if (p.GetValue(system) is { Length: > 0 } sys) turns.Add(new ChatTurn("system", sys));
-            var pending = new List<int>(); // sampled tokens not yet fed (the last token of the previous reply)
+            using var interrupt = new Interrupt();
 
             while (true)
             {
@@ -54,7 +54,7 @@ internal static class ChatCommand
                 var reply = new System.Text.StringBuilder();
                 try
                 {
-                    foreach (var step in generator.Generate(seq, input, options))
+                    foreach (var step in generator.Generate(seq, input, options, interrupt.Begin()))
                     {
                         reply.Append(step.Text);
                         io.Out.Write(step.Text);
@@ -67,8 +67,13 @@ internal static class ChatCommand
                     io.Err.WriteLine($"error: {ex.Message}");
                     return 1;
                 }
+                finally
+                {
+                    interrupt.End();
+                }
                 io.Out.WriteLine();
                 var s = generator.Stats;
+                if (s.StopReason == StopReason.Cancelled) io.Err.WriteLine("[interrupted]");
                 io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"[{s.PromptTokens} prompt tokens at {s.PromptTokensPerSecond:F1} tokens/s, {s.GeneratedTokens} generated at {s.GenerationTokensPerSecond:F1} tokens/s]"));
                 turns.Add(new ChatTurn("assistant", reply.ToString().Trim()));

@@ -55,18 +55,20 @@ internal static class GenerateCommand
 
             if (!p.GetValue(noDisplay)) io.Out.Write(lm.Tokenizer.Decode(input));
             var generated = new List<int>();
-            foreach (var step in generator.Generate(seq, input, options))
+            using var interrupt = new Interrupt();
+            foreach (var step in generator.Generate(seq, input, options, interrupt.Begin()))
             {
                 if (step.Token >= 0) generated.Add(step.Token);
                 io.Out.Write(step.Text);
                 io.Out.Flush();
             }
+            interrupt.End();
             io.Out.WriteLine();
             if (idsPath != null) File.WriteAllLines(idsPath, generated.Select(i => i.ToString(CultureInfo.InvariantCulture)));
             var s = generator.Stats;
             io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"prompt: {s.PromptTokens} tokens in {s.PromptSeconds:F3} s ({s.PromptTokensPerSecond:F2} tokens/s) | generation: {s.GeneratedTokens} tokens in {s.GenerationSeconds:F3} s ({s.GenerationTokensPerSecond:F2} tokens/s) | stop: {s.StopReason}"));
-            return 0;
+            return s.StopReason == StopReason.Cancelled ? Interrupt.ExitCode : 0;
         });
         return cmd;
     }
