@@ -22,10 +22,11 @@ internal static class GenerateCommand
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "keep generating after end-of-text tokens" };
         var force = CommonOptions.Force();
         var topK = CommonOptions.TopKOutput();
+        var reverse = new Option<string[]>("--reverse-prompt", "-r") { Description = "stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "TEXT" };
         var sampling = new SamplingOptions();
         var cmd = new Command("generate", "Generate text from a prompt.")
         {
-            model, prompt, promptFile, tokens, count, threads, ctx, cache, idsOut, noDisplay, ignoreEos, force, topK,
+            model, prompt, promptFile, tokens, count, threads, ctx, cache, idsOut, noDisplay, ignoreEos, force, topK, reverse,
         };
         sampling.AddTo(cmd);
         cmd.SetGuardedAction(io, p =>
@@ -51,7 +52,7 @@ internal static class GenerateCommand
                 throw new UserError($"the prompt is {input.Length} tokens, more than the context of {ctxSize} (raise -c/--ctx-size or shorten the prompt)");
             var seq = new Sequence(lm.Model, ctxSize, cacheType);
             var generator = new Generator(lm.Evaluator, lm.Tokenizer);
-            var options = new GenerationOptions { MaxTokens = n, Sampler = samplerOptions, StopAtEndOfGeneration = !p.GetValue(ignoreEos), TopKOutput = p.GetValue(topK) };
+            var options = new GenerationOptions { MaxTokens = n, Sampler = samplerOptions, StopAtEndOfGeneration = !p.GetValue(ignoreEos), TopKOutput = p.GetValue(topK), StopStrings = p.GetValue(reverse) ?? [] };
 
             if (!p.GetValue(noDisplay)) io.Out.Write(lm.Tokenizer.Decode(input));
             var generated = new List<int>();

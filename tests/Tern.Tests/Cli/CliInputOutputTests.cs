@@ -79,4 +79,18 @@ public sealed class CliInputOutputTests : IDisposable
         Assert.StartsWith("once upon a time", piped.Out);
         Assert.Equal(given.Out, piped.Out);
     }
+
+    [Fact]
+    public void AReversePromptStopsGenerationBeforeIt()
+    {
+        string[] run = ["generate", "-m", _model, "-p", "once upon", "-n", "30", "--temp", "0", "--no-display-prompt"];
+        var full = CliRunner.Run(run);
+        string text = full.Out.TrimEnd('\n');
+        Assert.True(text.Length >= 8, text);
+        string stop = text.Substring(text.Length / 2, 3);
+        var stopped = CliRunner.Run([.. run, "-r", "never-appears", "-r", stop]);
+        Assert.Equal(0, stopped.ExitCode);
+        Assert.Equal(text[..text.IndexOf(stop, StringComparison.Ordinal)], stopped.Out.TrimEnd('\n'));
+        Assert.Contains("stop: StopString", stopped.Err);
+    }
 }
