@@ -87,7 +87,7 @@ internal static class BenchCommand
         try
         {
             var row = run();
-            io.Err.WriteLine($"profile of {row.Result.Test} at {row.Result.Threads} threads (all repeats and warm-up; ms, calls):");
+            io.Err.WriteLine($"profile of {row.Result.Test} at {CommonOptions.ThreadCount(row.Result.Threads)} (all repeats and warm-up; ms, calls):");
             foreach (var (op, ms, calls) in profile.Entries)
                 io.Err.WriteLine($"  {op,-16} {ms,10:F1} ms {calls,8}");
             return row;
@@ -112,7 +112,7 @@ internal static class BenchCommand
             {
                 var (idle, loaded) = ServingBenchmark.TimeToFirstToken(m, tokenizer, threads, prompt, k - 1, repeats, cache: cache);
                 io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"time to first token, {prompt}-token prompt, {threads} threads: idle {idle * 1e3:F1} ms, beside {k - 1} decoding streams {loaded * 1e3:F1} ms ({loaded / idle:F2} x)"));
+                    $"time to first token, {prompt}-token prompt, {CommonOptions.ThreadCount(threads)}: idle {idle * 1e3:F1} ms, beside {k - 1} decoding streams {loaded * 1e3:F1} ms ({loaded / idle:F2} x)"));
             }
     }
 

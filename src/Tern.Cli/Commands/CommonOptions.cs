@@ -21,6 +21,9 @@ internal static class CommonOptions
         DefaultValueFactory = _ => WorkerPool.DefaultThreadCount,
     };
 
+    /// <summary>"1 thread", "2 threads".</summary>
+    public static string ThreadCount(int n) => n == 1 ? "1 thread" : $"{n} threads";
+
     public static Option<int> Context() => new("--ctx-size", "-c")
     {
         Description = "context size in tokens (default: the model's, at most 4096)",

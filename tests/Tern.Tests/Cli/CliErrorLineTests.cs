@@ -53,4 +53,14 @@ public sealed class CliErrorLineTests
         foreach (var line in r.Out.Split('\n'))
             Assert.True(System.Text.RegularExpressions.Regex.Matches(line, @"default").Count <= 1, line);
     }
+
+    [Fact]
+    public void OneThreadIsSingular()
+    {
+        using var dir = new TempDir();
+        string model = dir.File("m.gguf");
+        DummyModelWriter.Write(model, DummyModelSpec.Preset("tiny"));
+        var r = CliRunner.Run("generate", "-m", model, "-p", "x", "-n", "1", "-t", "1");
+        Assert.Contains("| 1 thread |", r.Err);
+    }
 }
