@@ -21,7 +21,7 @@ public sealed class CliInputOutputTests : IDisposable
     {
         Assert.Equal(1, r.ExitCode);
         Assert.Equal("", r.Out);
-        Assert.Single(r.Err.TrimEnd('\n').Split('\n').Where(l => !l.StartsWith("loaded ", StringComparison.Ordinal)));
+        Assert.Single(r.Err.TrimEnd('\n').Split('\n'), l => !l.StartsWith("loaded ", StringComparison.Ordinal));
         Assert.Contains("error: " + expected, r.Err);
     }
 
