@@ -29,7 +29,7 @@ internal sealed record ChatTemplateChoice(ChatTemplate Template, string Name, IR
             return new(model, model.Name, model.StopStrings, $"the file's template could not be used ({e.Message}); using {model.Name}");
         bool hasTemplate = !string.IsNullOrWhiteSpace(file.GetString("tokenizer.chat_template"));
         if (!hasTemplate && model.StopStrings.Any(s => tokenizer.FindToken(s) is null))
-            return Plain(model, $"the model has no chat template and its vocabulary lacks {model.Name}'s tokens; using the plain format (User: … / Assistant: …)");
+            return Plain(model, $"the model has no chat template and its vocabulary lacks {model.Name}'s tokens; using the plain User:/Assistant: format");
         return new(model, model.Name, model.StopStrings, hasTemplate ? null : $"the model has no chat template; using {model.Name}");
     }
 

@@ -43,12 +43,20 @@ public sealed class CliErrorLineTests
         Assert.DoesNotContain("(Parameter", r.Err);
     }
 
-    [Fact]
-    public void HelpSaysTernAndShowsEachDefaultOnce()
+    [Theory]
+    [InlineData("generate")]
+    [InlineData("chat")]
+    [InlineData("eval")]
+    [InlineData("bench")]
+    [InlineData("serve")]
+    [InlineData("dummy")]
+    [InlineData("tokenize")]
+    [InlineData("perplexity")]
+    public void HelpSaysTernAndShowsEachDefaultOnce(string command)
     {
-        var r = CliRunner.Run("generate", "--help");
+        var r = CliRunner.Run(command, "--help");
         Assert.Equal(0, r.ExitCode);
-        Assert.Contains("Usage:\n  tern generate [options]", r.Out.ReplaceLineEndings("\n"));
+        Assert.Contains($"Usage:\n  tern {command} [options]", r.Out.ReplaceLineEndings("\n"));
         Assert.DoesNotContain("Tern.Cli", r.Out);
         foreach (var line in r.Out.Split('\n'))
             Assert.True(System.Text.RegularExpressions.Regex.Matches(line, @"default").Count <= 1, line);
