@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Tern.Cli.Commands;
+using Tern.Cli.Parsing;
 
 namespace Tern.Cli;
 
@@ -12,8 +13,11 @@ public static class Program
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
     {
         var io = new CliIO(stdout, stderr, stdin ?? TextReader.Null);
-        var root = new RootCommand("Tern: a pure-.NET engine for ternary (BitNet b1.58) language models on CPUs.")
+        // A plain command named "tern" (not RootCommand, which names itself after the assembly): help says "Usage: tern …".
+        var root = new Command("tern", "Tern: a pure-.NET engine for ternary (BitNet b1.58) language models on CPUs.")
         {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
             GenerateCommand.Create(io),
             ChatCommand.Create(io),
             InfoCommand.Create(io),
@@ -26,6 +30,12 @@ public static class Program
             PerplexityCommand.Create(io),
         };
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is not { ClearsParseErrors: true })
+        {
+            // One line, nothing on stdout: not the library's help page and .NET type names.
+            stderr.WriteLine($"error: {ParseErrorMessage.Describe(parse)}");
+            return 1;
+        }
         return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
     }
 }

@@ -87,7 +87,7 @@ internal static class BenchCommand
         try
         {
             var row = run();
-            io.Err.WriteLine($"profile of {row.Result.Test} at {row.Result.Threads} threads (all repeats and warm-up; ms, calls):");
+            io.Err.WriteLine($"profile of {row.Result.Test} at {CommonOptions.ThreadCount(row.Result.Threads)} (all repeats and warm-up; ms, calls):");
             foreach (var (op, ms, calls) in profile.Entries)
                 io.Err.WriteLine($"  {op,-16} {ms,10:F1} ms {calls,8}");
             return row;
@@ -112,7 +112,7 @@ internal static class BenchCommand
             {
                 var (idle, loaded) = ServingBenchmark.TimeToFirstToken(m, tokenizer, threads, prompt, k - 1, repeats, cache: cache);
                 io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"time to first token, {prompt}-token prompt, {threads} threads: idle {idle * 1e3:F1} ms, beside {k - 1} decoding streams {loaded * 1e3:F1} ms ({loaded / idle:F2} x)"));
+                    $"time to first token, {prompt}-token prompt, {CommonOptions.ThreadCount(threads)}: idle {idle * 1e3:F1} ms, beside {k - 1} decoding streams {loaded * 1e3:F1} ms ({loaded / idle:F2} x)"));
             }
     }
 
@@ -129,8 +129,10 @@ internal static class BenchCommand
     {
         var parts = s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length == 0) throw new UserError($"{name} is empty");
-        return parts.Select(x => int.TryParse(x, CultureInfo.InvariantCulture, out int v) && v >= min && v <= 1 << 16
-            ? v : throw new UserError($"{name}: '{x}' is not a valid number")).ToArray();
+        const int max = 1 << 16;
+        return parts.Select(x => !int.TryParse(x, CultureInfo.InvariantCulture, out int v)
+            ? throw new UserError($"{name} expects comma-separated integers, got '{x}'")
+            : v < min || v > max ? throw new UserError($"{name}: {v} is out of range ({min}..{max})") : v).ToArray();
     }
 
     private static string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);

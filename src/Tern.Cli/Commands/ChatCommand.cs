@@ -16,14 +16,16 @@ internal static class ChatCommand
         var model = CommonOptions.Model();
         var system = new Option<string?>("--system", "-sys") { Description = "system prompt" };
         var count = new Option<int>("--n-predict", "-n") { Description = "most tokens per reply (-1 = until the end of the turn)", DefaultValueFactory = _ => -1 };
+        var template = new Option<string?>("--chat-template") { Description = "chat format: " + string.Join(", ", ChatTemplateChoice.Names) + ", or a Jinja template FILE (default: the model's)", HelpName = "NAME|FILE" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "print each reply's token counts and speeds (on stderr)" };
         var threads = CommonOptions.Threads();
         var ctx = CommonOptions.Context();
         var cache = CommonOptions.CacheType();
         var topK = CommonOptions.TopKOutput();
         var sampling = new SamplingOptions();
-        var cmd = new Command("chat", "Chat with a model (one user message per line; /exit or end of input quits).")
+        var cmd = new Command("chat", "Chat with a model (one message per line; /help lists the commands, /exit or end of input quits).")
         {
-            model, system, count, threads, ctx, cache, topK,
+            model, system, count, template, verbose, threads, ctx, cache, topK,
         };
         sampling.AddTo(cmd);
         cmd.SetGuardedAction(io, p =>
@@ -31,30 +33,47 @@ internal static class ChatCommand
             if (p.GetValue(count) < -1) throw new UserError("--n-predict must be -1 or more");
             var samplerOptions = sampling.Read(p);
             var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
+            ChatTemplateChoice.Check(p.GetValue(template));
             using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io);
-            var template = ChatTemplate.FromGguf(lm.Model.File);
-            io.Err.WriteLine($"chat template: {template.Name}" + (template.TemplateError is { } e ? $" (the file's template could not be used: {e.Message})" : ""));
-            var seq = new Sequence(lm.Model, CommonOptions.ContextSize(p.GetValue(ctx), lm.Model), cacheType);
+            var chosen = ChatTemplateChoice.For(p.GetValue(template), lm.Model.File, lm.Tokenizer);
+            io.Err.WriteLine($"chat template: {chosen.Name}" + (chosen.Note is { } note ? $" ({note})" : ""));
+            using var seq = new Sequence(lm.Model, CommonOptions.ContextSize(p.GetValue(ctx), lm.Model, cacheType), cacheType);
             var generator = new Generator(lm.Evaluator, lm.Tokenizer);
-            var options = new GenerationOptions { MaxTokens = p.GetValue(count), Sampler = samplerOptions, StopStrings = template.StopStrings, TopKOutput = p.GetValue(topK) };
+            var options = new GenerationOptions { MaxTokens = p.GetValue(count), Sampler = samplerOptions, StopStrings = chosen.StopStrings, TopKOutput = p.GetValue(topK) };
             var turns = new List<ChatTurn>();
-            if (p.GetValue(system) is { Length: > 0 } sys) turns.Add(new ChatTurn("system", sys));
-            var pending = new List<int>(); // sampled tokens not yet fed (the last token of the previous reply)
+            string? systemPrompt = p.GetValue(system) is { Length: > 0 } sys ? sys : null;
+            if (systemPrompt != null) turns.Add(new ChatTurn("system", systemPrompt));
+            using var interrupt = new Interrupt();
 
             while (true)
             {
                 io.Out.Write("> ");
                 io.Out.Flush();
-                string? line = io.In.ReadLine();
-                if (line is null || line.Trim() == "/exit") break;
-                if (line.Trim().Length == 0) continue;
+                string? line = ChatInput.ReadMessage(io.In);
+                if (line is null) break;
+                switch (line.Trim())
+                {
+                    case "": continue;
+                    case "/exit" or "/quit": return 0;
+                    case "/help":
+                        io.Out.WriteLine(ChatInput.Help);
+                        continue;
+                    case "/reset" or "/clear":
+                        turns.RemoveAll(t => t.Role != "system");
+                        seq.Truncate(0);
+                        io.Err.WriteLine("[conversation cleared]");
+                        continue;
+                    case ['/', ..] command when !command.Contains(' ') && !command.Contains('\n'):
+                        io.Err.WriteLine($"unknown command {command} (/help lists them)");
+                        continue;
+                }
                 turns.Add(new ChatTurn("user", line));
-                int[] all = ChatPrompt.Encode(template, lm.Tokenizer, turns);
-                int[] input = seq.ReusePrefix(all).ToArray(); // feed only what the cache does not hold
+                int[] all = ChatPrompt.Encode(chosen.Template, lm.Tokenizer, turns);
                 var reply = new System.Text.StringBuilder();
                 try
                 {
-                    foreach (var step in generator.Generate(seq, input, options))
+                    int[] input = seq.ReusePrefix(all).ToArray(); // feed only what the cache does not hold
+                    foreach (var step in generator.Generate(seq, input, options, interrupt.Begin()))
                     {
                         reply.Append(step.Text);
                         io.Out.Write(step.Text);
@@ -67,10 +86,16 @@ internal static class ChatCommand
                     io.Err.WriteLine($"error: {ex.Message}");
                     return 1;
                 }
+                finally
+                {
+                    interrupt.End();
+                }
                 io.Out.WriteLine();
                 var s = generator.Stats;
-                io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"[{s.PromptTokens} prompt tokens at {s.PromptTokensPerSecond:F1} tokens/s, {s.GeneratedTokens} generated at {s.GenerationTokensPerSecond:F1} tokens/s]"));
+                if (s.StopReason == StopReason.Cancelled) io.Err.WriteLine("[interrupted]");
+                if (p.GetValue(verbose))
+                    io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"[{s.PromptTokens} prompt tokens at {s.PromptTokensPerSecond:F1} tokens/s, {s.GeneratedTokens} generated at {s.GenerationTokensPerSecond:F1} tokens/s, stop: {s.StopReason}]"));
                 turns.Add(new ChatTurn("assistant", reply.ToString().Trim()));
             }
             return 0;

@@ -17,9 +17,12 @@ internal static class CommonOptions
 
     public static Option<int> Threads() => new("--threads", "-t")
     {
-        Description = "worker threads (default and maximum: the logical processors)",
+        Description = "worker threads (at most the logical processors)",
         DefaultValueFactory = _ => WorkerPool.DefaultThreadCount,
     };
+
+    /// <summary>"1 thread", "2 threads".</summary>
+    public static string ThreadCount(int n) => n == 1 ? "1 thread" : $"{n} threads";
 
     public static Option<int> Context() => new("--ctx-size", "-c")
     {
@@ -28,7 +31,7 @@ internal static class CommonOptions
 
     public static Option<string> CacheType() => new("--cache-type")
     {
-        Description = "KV cache numerics: f32 (exact, default) or f16 (llama.cpp/bitnet.cpp compatible)",
+        Description = "KV cache numerics: f32 (exact) or f16 (llama.cpp/bitnet.cpp compatible)",
         DefaultValueFactory = _ => "f32",
     };
 
@@ -53,12 +56,36 @@ internal static class CommonOptions
         return ModelDownloader.ResolveAsync(arg, bar).GetAwaiter().GetResult();
     }
 
-    public static int ContextSize(int requested, Model model)
+    /// <summary>
+    /// The context to allocate: -c, else the model's (at most 4096). Refused beyond the model's trained length, and
+    /// when its KV cache would not fit in the memory this process may use — before anything is allocated.
+    /// </summary>
+    public static int ContextSize(int requested, Model model, KvCacheType cacheType)
     {
         if (requested < 0) throw new UserError("--ctx-size must be positive");
-        int ctx = requested > 0 ? requested : Math.Min(model.Config.ContextLength, 4096);
+        var c = model.Config;
+        if (requested > c.ContextLength)
+            throw new UserError($"-c {requested} is more than the model's context of {c.ContextLength} tokens");
+        int ctx = requested > 0 ? requested : Math.Min(c.ContextLength, 4096);
+        CheckKvMemory(ctx, model, cacheType);
         return ctx;
     }
+
+    /// <summary>Refuses a context whose full KV cache exceeds the memory available (or one array's limit).</summary>
+    public static void CheckKvMemory(int ctx, Model model, KvCacheType cacheType)
+    {
+        var c = model.Config;
+        long bytes = 2L * c.Layers * ctx * c.KvDim * (cacheType == KvCacheType.F16 ? 2 : sizeof(float));
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+            throw new UserError($"a {ctx}-token context needs {Size(bytes)} of KV cache, more than the {Size(available)} of memory available (use a smaller -c)");
+        if ((long)ctx * c.KvDim > Array.MaxLength)
+            throw new UserError($"a {ctx}-token context is more than one layer's KV array can hold (at most {Array.MaxLength / c.KvDim} tokens)");
+    }
+
+    public static string Size(long bytes) => bytes >= 1L << 30
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F1} GiB")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):F1} MiB");
 
     public static KvCacheType ParseCacheType(string? s) => (s ?? "f32").ToLowerInvariant() switch
     {
@@ -82,9 +109,19 @@ internal static class CommonOptions
 
     public static void CheckOutput(string path, bool force)
     {
+        if (Directory.Exists(path)) throw new UserError($"{path} is a directory; give a file name");
         if (File.Exists(path) && !force) throw new UserError($"{path} exists; pass --force to overwrite it");
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir != null && !Directory.Exists(dir)) throw new UserError($"output directory {dir} does not exist");
+    }
+
+    /// <summary>The text of -f FILE; "-" reads standard input to its end.</summary>
+    public static string ReadPromptFile(string path, CliIO io)
+    {
+        if (path == "-") return io.In.ReadToEnd();
+        if (Directory.Exists(path)) throw new UserError($"-f {path} is a directory; give a file");
+        if (!File.Exists(path)) throw new UserError($"-f {path}: file not found");
+        return File.ReadAllText(path);
     }
 
     /// <summary>Parses "--tokens" text: ids separated by spaces or commas.</summary>
@@ -132,7 +169,13 @@ internal sealed class SamplingOptions
             Seed = p.GetValue(Seed) is long s ? unchecked((ulong)s) : null,
         };
         try { o.Validate(); }
-        catch (ArgumentException e) { throw new UserError(e.Message); }
+        catch (ArgumentException e) { throw new UserError(FlagTerms(e.Message)); }
         return o;
     }
+
+    /// <summary>The sampler's message with the flag's name: "--temp must be …", "--top-p must be …".</summary>
+    private static string FlagTerms(string message) =>
+        message.StartsWith("temperature", StringComparison.Ordinal) ? "--temp" + message["temperature".Length..]
+        : message.StartsWith("top-", StringComparison.Ordinal) || message.StartsWith("min-p", StringComparison.Ordinal) || message.StartsWith("repeat-", StringComparison.Ordinal) ? "--" + message
+        : message;
 }

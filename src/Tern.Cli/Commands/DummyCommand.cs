@@ -48,7 +48,7 @@ internal static class DummyCommand
                 if (Directory.Exists(path)) throw new UserError($"{path} is a directory; -o takes the GGUF file to write");
                 CommonOptions.CheckOutput(path, p.GetValue(force));
             }
-            var spec = DummyModelSpec.Preset(p.GetValue(preset)!);
+            var spec = DummySpecErrors.InFlagTerms(() => DummyModelSpec.Preset(p.GetValue(preset)!));
             spec = spec with
             {
                 WeightType = p.GetValue(type)!.ToLowerInvariant() switch
@@ -74,7 +74,7 @@ internal static class DummyCommand
                 ContextLength = p.GetValue(ctx) ?? spec.ContextLength,
                 Seed = unchecked((ulong)p.GetValue(seed)),
             };
-            spec.Validate();
+            DummySpecErrors.InFlagTerms(() => { spec.Validate(); return spec; });
             var clock = Stopwatch.StartNew();
             if (fmt == "hf")
             {

@@ -27,7 +27,8 @@ internal static class EvalCommand
             using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io, useDefault: false), p.GetValue(threads), io);
             int vocab = lm.Model.Config.VocabSize;
             var ids = CommonOptions.ParseIds(p.GetValue(tokens)!, vocab);
-            int ctxSize = p.GetValue(ctx) > 0 ? p.GetValue(ctx) : Math.Max(ids.Length, CommonOptions.ContextSize(0, lm.Model));
+            int ctxSize = p.GetValue(ctx) > 0 ? p.GetValue(ctx) : Math.Max(ids.Length, CommonOptions.ContextSize(0, lm.Model, cacheType));
+            CommonOptions.CheckKvMemory(ctxSize, lm.Model, cacheType);
             var seq = new Sequence(lm.Model, ctxSize, cacheType);
             float[] logits;
             if (p.GetValue(oneByOne))

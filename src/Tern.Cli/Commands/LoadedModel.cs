@@ -23,7 +23,7 @@ internal sealed class LoadedModel : IDisposable
             Model.Dispose();
             throw;
         }
-        io.Err.WriteLine($"loaded {Path.GetFileName(path)}: {Model.Config} | kernel {Model.Kernel.Name} | {threads} threads | {clock.ElapsedMilliseconds} ms");
+        io.Err.WriteLine($"loaded {Path.GetFileName(path)}: {Model.Config} | kernel {Model.Kernel.Name} | {CommonOptions.ThreadCount(threads)} | {clock.ElapsedMilliseconds} ms");
     }
 
     public Model Model { get; }

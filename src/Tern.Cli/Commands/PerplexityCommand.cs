@@ -17,7 +17,7 @@ internal static class PerplexityCommand
         var textFile = new Option<string?>("--file", "-f") { Description = "the text to score (not needed with --kl-divergence: the base file holds its tokens)" };
         var ctx = new Option<int>("--ctx-size", "-c") { Description = "tokens per window; each is scored on its second half", DefaultValueFactory = _ => 512 };
         var batch = new Option<int>("--batch-size", "-b") { Description = "tokens per forward pass (shorter windows run several at once)", DefaultValueFactory = _ => 512 };
-        var chunks = new Option<int>("--chunks") { Description = "score at most N windows (default: all)", DefaultValueFactory = _ => -1 };
+        var chunks = new Option<int>("--chunks") { Description = "score at most N windows (-1 = all)", DefaultValueFactory = _ => -1 };
         var threads = CommonOptions.Threads();
         var cache = CommonOptions.CacheType();
         var klBase = new Option<string?>("--kl-divergence-base") { Description = "save this run's log-probabilities to FILE, or with --kl-divergence compare against it" };

@@ -79,7 +79,7 @@ internal static class ServeCommand
             catch (OperationCanceledException) { return 130; }
             var h = server.Host;
             io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"ready: {h.ModelId} | {h.Model.Config} | kernel {h.Model.Kernel.Name} | {h.Scheduler.SlotCount} slots × {h.Scheduler.ContextSize} tokens | {h.Scheduler.Threads} threads | KV budget {h.Scheduler.Budget.Limit / (1 << 20)} MiB | chat template {h.Template.Name}"));
+                $"ready: {h.ModelId} | {h.Model.Config} | kernel {h.Model.Kernel.Name} | {h.Scheduler.SlotCount} slots × {h.Scheduler.ContextSize} tokens | {CommonOptions.ThreadCount(h.Scheduler.Threads)} | KV budget {h.Scheduler.Budget.Limit / (1 << 20)} MiB | chat template {h.Template.Name}"));
             io.Err.WriteLine($"open {server.BaseAddress} in a browser, or point an OpenAI client at {server.BaseAddress}v1 — Ctrl-C stops");
             Console.Error.Flush();
             await server.WaitForShutdownAsync(stop.Token);

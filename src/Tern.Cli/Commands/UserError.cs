@@ -31,6 +31,7 @@ internal static class CommandRunner
     private static string? Describe(Exception ex) => ex switch
     {
         AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerException!),
+        ArgumentException { ParamName: { } name } a => WithoutParameterName(a.Message, name),
         UserError or GgufFormatException or ContextFullException or DownloadException or NotSupportedException
             or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or ArgumentException
             or InvalidDataException or Conversion.BitLlama2cFormatException or Conversion.HfCheckpointException
@@ -39,4 +40,11 @@ internal static class CommandRunner
         OutOfMemoryException => "out of memory (try a smaller -c/--ctx-size)",
         _ => null,
     };
+
+    /// <summary>An ArgumentException's message without the " (Parameter 'x')" .NET appends: users know flags, not parameters.</summary>
+    public static string WithoutParameterName(string message, string name)
+    {
+        string suffix = $" (Parameter '{name}')";
+        return message.EndsWith(suffix, StringComparison.Ordinal) ? message[..^suffix.Length] : message;
+    }
 }

@@ -161,6 +161,7 @@ public sealed class ModelDownloader : IDisposable
         string final = CachePathFor(r);
         if (File.Exists(final)) return final;
         if (Directory.Exists(final)) throw new DownloadException($"{final} is a directory where the cached file should be");
+        string? created = FirstMissingDirectory(Path.GetDirectoryName(final)!);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
 
         string part = final + PartSuffix;
@@ -190,11 +191,35 @@ public sealed class ModelDownloader : IDisposable
         }
         catch when (File.Exists(part) && new FileInfo(part).Length == 0)
         {
-            TryDelete(part); // nothing to resume (a 404, say): leave no litter in the cache
+            TryDelete(part); // nothing to resume (a 404, no network): leave no litter in the cache
+            if (created != null) TryDeleteEmptyDirectories(Path.GetDirectoryName(final)!, created);
             throw;
         }
         File.Move(part, final, overwrite: true); // rename(2): atomic on one file system
         return final;
+    }
+
+    /// <summary>The outermost directory on the way to <paramref name="dir"/> that does not exist yet (null if it exists).</summary>
+    private static string? FirstMissingDirectory(string dir)
+    {
+        string? missing = null;
+        for (string? d = dir; d != null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing = d;
+        return missing;
+    }
+
+    /// <summary>Removes the directories this download created, innermost first, as long as they are empty.</summary>
+    private static void TryDeleteEmptyDirectories(string innermost, string outermost)
+    {
+        for (string? d = innermost; d != null && d.Length >= outermost.Length; d = Path.GetDirectoryName(d))
+        {
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries(d).Any()) return;
+                Directory.Delete(d);
+            }
+            catch (IOException) { return; }
+            catch (UnauthorizedAccessException) { return; }
+        }
     }
 
     /// <summary>The bytes on disk are wrong (too many, or the wrong hash): the .part must not be resumed.</summary>

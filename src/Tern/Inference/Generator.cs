@@ -18,6 +18,11 @@ public sealed record GenerationOptions
     /// output product, reading about half the output layer's bytes. Ignored when top-k is off and sampling is on.
     /// </summary>
     public bool TopKOutput { get; init; }
+    /// <summary>
+    /// Context shift (llama.cpp's <c>--context-shift</c>): when generation fills the context, keep this many tokens from
+    /// the start, drop half of the rest and continue. Null: stop with <see cref="StopReason.ContextFull"/>.
+    /// </summary>
+    public int? ContextShiftKeep { get; init; }
 }
 
 /// <summary>One generated token and the text it completed (possibly empty while a character or a possible stop string is pending).</summary>
@@ -35,6 +40,8 @@ public sealed class GenerationStats
     /// <summary>Generated tokens that went through a forward pass (the last one sampled does not).</summary>
     public int DecodedTokens { get; internal set; }
     public StopReason StopReason { get; internal set; }
+    /// <summary>How many times a full context was shifted (<see cref="GenerationOptions.ContextShiftKeep"/>).</summary>
+    public int ContextShifts { get; internal set; }
     public double PromptTokensPerSecond => PromptSeconds > 0 ? PromptTokens / PromptSeconds : 0;
     /// <summary>Forward passes per second while generating.</summary>
     public double GenerationTokensPerSecond => GenerationSeconds > 0 ? DecodedTokens / GenerationSeconds : 0;
@@ -54,6 +61,22 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
 
     /// <summary>The sampler of the last call (kept for the next call with the same sampling options).</summary>
     public Sampler? Sampler { get; private set; }
+
+    private static bool CanShift(Sequence seq, int? keep) => keep is int n && n >= 0 && n < seq.Length - 1;
+
+    /// <summary>
+    /// Keeps the first <paramref name="keep"/> tokens, drops half of the rest (the oldest), and recomputes the keys and
+    /// values of the tokens that remain after them at their new positions, then feeds <paramref name="next"/>. Recomputing
+    /// (rather than re-rotating cached keys) costs one prompt-sized batch but is exact: the state is the one a fresh run
+    /// over the remaining tokens reaches, bit for bit.
+    /// </summary>
+    private Span<float> ShiftContext(Sequence seq, int keep, int next)
+    {
+        int discard = (seq.Length - keep) / 2;
+        var tokens = seq.Tokens.ToArray();
+        seq.Truncate(keep);
+        return Evaluator.Decode(seq, [.. tokens.AsSpan(keep + discard), next]);
+    }
 
     /// <summary>
     /// Feeds <paramref name="input"/> (tokens not yet in <paramref name="seq"/>), then generates. The last sampled token
@@ -94,11 +117,17 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
             yield return new GenerationStep(token, text);
             if (hitStop) { stats.StopReason = StopReason.StopString; break; }
             if (options.MaxTokens >= 0 && stats.GeneratedTokens >= options.MaxTokens) { stats.StopReason = StopReason.MaxTokens; break; }
-            if (seq.Length >= seq.Cache.Capacity) { stats.StopReason = StopReason.ContextFull; break; }
+            bool full = seq.Length >= seq.Cache.Capacity;
+            if (full && !CanShift(seq, options.ContextShiftKeep)) { stats.StopReason = StopReason.ContextFull; break; }
             clock.Restart();
             var so = options.Sampler;
             int k = so.Temperature <= 0 ? 1 : so.TopK;
-            if (options.TopKOutput && k > 0)
+            if (full)
+            {
+                logits = ShiftContext(seq, options.ContextShiftKeep!.Value, token);
+                stats.ContextShifts++;
+            }
+            else if (options.TopKOutput && k > 0)
             {
                 // Rows the penalties will change must be exact too.
                 logits = Evaluator.DecodeNextTopK(seq, token, k, sampler.PenalizedTokens);

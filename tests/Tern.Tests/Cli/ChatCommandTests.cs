@@ -8,7 +8,7 @@ public class ChatCommandTests
     public void ChatsOverSeveralTurnsAndExits()
     {
         var r = CliRunner.RunWithInput("hello there\nhow are you\n/exit\nnot read\n",
-            "chat", "-m", OracleFiles.BitnetCpp("tiny-i2_s.gguf"), "-n", "4", "--temp", "0", "--system", "be brief", "-t", "1");
+            "chat", "-m", OracleFiles.BitnetCpp("tiny-i2_s.gguf"), "-n", "4", "--temp", "0", "--system", "be brief", "-t", "1", "--verbose");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("chat template: bitnet-b1.58", r.Err);
         // Two replies, and the second turn reused the cached conversation (fewer new prompt tokens than the whole text).

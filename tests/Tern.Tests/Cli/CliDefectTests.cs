@@ -7,7 +7,7 @@ namespace Tern.Tests.Cli;
 public sealed class CliDefectTests
 {
     [Theory]
-    [InlineData("generate", "--temp", "-1", "temperature must be a number ≥ 0")]
+    [InlineData("generate", "--temp", "-1", "--temp must be a number ≥ 0")]
     [InlineData("chat", "-n", "-5", "--n-predict must be -1 or more")]
     public void OutOfRangeValuesAreRefused(string command, string flag, string value, string message)
     {

@@ -368,6 +368,22 @@ public sealed class ModelDownloaderTests : IDisposable
     }
 
     [Fact(Timeout = TestTimeoutMs)]
+    public async Task AFailedFirstDownloadLeavesNoEmptyFoldersBehind()
+    {
+        Directory.CreateDirectory(_cache);
+        File.WriteAllText(Path.Combine(_cache, "keep.txt"), "the user's");
+        Directory.CreateDirectory(Path.Combine(_cache, "o")); // existed before: stays
+        await using var server = new LoopbackHttpServer(ex => ex.RespondAsync(404, "Entry not found"u8.ToArray()));
+        using var d = NewDownloader(server.Endpoint);
+
+        await Assert.ThrowsAsync<DownloadException>(() => d.EnsureAsync(Ref, null, CancellationToken.None));
+
+        Assert.True(Directory.Exists(Path.Combine(_cache, "o")));
+        Assert.False(Directory.Exists(Path.Combine(_cache, "o", "r")));
+        Assert.True(File.Exists(Path.Combine(_cache, "keep.txt")));
+    }
+
+    [Fact(Timeout = TestTimeoutMs)]
     public async Task FollowsARedirectToAnotherHostTakingSizeAndHashFromTheHub()
     {
         // The CDN's own ETag is some other 64-digit value; only the hub's X-Linked-Etag names the file's sha256.
