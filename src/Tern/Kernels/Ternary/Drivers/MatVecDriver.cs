@@ -37,7 +37,7 @@ internal static unsafe class MatVecDriver
 
     /// <summary>Byte offset of step <paramref name="s"/> within a row (constant-folded per step size and layout).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long StepOffset<L>(int s, int values) where L : struct, ITwoBitLayout =>
+    internal static long StepOffset<L>(int s, int values) where L : struct, ITwoBitLayout =>
         values == 256 ? (long)s * L.ChunkBytes : (long)(s >> 1) * L.ChunkBytes + (s & 1) * 32;
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

@@ -20,7 +20,7 @@ public abstract unsafe class TernaryKernelBase : ITernaryKernel
         fixed (int* pd = dots)
         {
             if (n == 1) MatVec(w, row0, row1, pq, pd);
-            else MatMat(w, row0, row1, pq, n, pd, dotsStride);
+            else if (!SmallBatch(w, row0, row1, pq, n, pd, dotsStride)) MatMat(w, row0, row1, pq, n, pd, dotsStride);
         }
     }
 
@@ -30,6 +30,12 @@ public abstract unsafe class TernaryKernelBase : ITernaryKernel
 
     /// <summary>One token: dots[r − row0] for r in [row0, row1).</summary>
     private protected abstract void MatVec(TernaryMatrix w, int row0, int row1, sbyte* q, int* dots);
+
+    /// <summary>
+    /// A few tokens (n ≥ 2) at mat-vec cost in memory (<see cref="BatchMatVecDriver"/>) where the kernel has such a
+    /// step and the batch is small enough; false: the mat-mat runs instead.
+    /// </summary>
+    private protected virtual bool SmallBatch(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) => false;
 
     /// <summary>n ≥ 2 tokens: dots[t·stride + (r − row0)].</summary>
     private protected abstract void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride);

@@ -25,6 +25,9 @@ public sealed unsafe class Avx2Kernel : TernaryKernelBase
             TQ1MatVec256.Rows(w.Data + row0 * TernaryRows.RowBytes(w), row1 - row0, w.Cols, q, TernaryCodes.Sum(q, w.Cols), dots);
     }
 
+    private protected override bool SmallBatch(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
+        BatchMatVecDriver.Run<Avx2BatchStep, Avx2BatchStep.Planes, Vector256<short>, Vector256<int>>(w, row0, row1, q, n, dots, stride);
+
     private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
         PanelMatMul.Run<Avx2Tiles>(w, row0, row1, q, n, dots, stride);
 }

@@ -29,6 +29,9 @@ public sealed unsafe class Avx512BWKernel : TernaryKernelBase
             TQ1MatVec256.Rows(w.Data + row0 * TernaryRows.RowBytes(w), row1 - row0, w.Cols, q, TernaryCodes.Sum(q, w.Cols), dots);
     }
 
+    private protected override bool SmallBatch(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
+        BatchMatVecDriver.Run<Avx512BWBatchStep, Avx512BWBatchStep.Planes, Vector512<short>, Vector512<int>>(w, row0, row1, q, n, dots, stride);
+
     /// <summary>Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul512"/>), the rest by tiles.</summary>
     private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
     {

@@ -32,6 +32,13 @@ internal unsafe struct Avx512BWMatVecStep : IMatVecStep<Avx512BWMatVecStep.Activ
     public static sbyte* Arrange(sbyte* q, int k)
     {
         var pq = (sbyte*)KernelScratch.Activations(k);
+        Permute(q, k, pq);
+        return pq;
+    }
+
+    /// <summary>One token's activations q[0, k) permuted into pq as <see cref="Arrange"/> describes.</summary>
+    public static void Permute(sbyte* q, int k, sbyte* pq)
+    {
         int g = 0;
         for (; g + 256 <= k; g += 256)
             for (int s = 0; s < 4; s++)
@@ -40,7 +47,6 @@ internal unsafe struct Avx512BWMatVecStep : IMatVecStep<Avx512BWMatVecStep.Activ
                 Vector256.Load(q + g + 128 + 32 * s).Store(pq + g + 64 * s + 32);
             }
         for (int i = g; i < k; i += 32) Vector256.Load(q + i).Store(pq + i);
-        return pq;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
