@@ -76,12 +76,12 @@ public static class KernelConformance
                 var m = TestMatrix.Random(type, 72, 2 * block, rng, rawBytes: raw);
                 Run(m, 1, 71, RandomActivations(rng, 37 * 2 * block), 37);
             }
-            // Every small-batch size (the batch mat-vec runs 2 to 8 tokens), on rows with and without code 3, K with
+            // Every small-batch size (the batch mat-vec runs 2 to 16 tokens, in passes of up to 8), on rows with and without code 3, K with
             // and without a last I2_S half.
             foreach (int k in new[] { 3 * block, 2816 })
             {
                 var m = TestMatrix.Random(type, 7, k, rng, rawBytes: k % 3 == 0);
-                for (int n = 2; n <= 8; n++) Run(m, 1, 7, RandomActivations(rng, n * k), n);
+                for (int n = 2; n <= 16; n++) Run(m, 1, 7, RandomActivations(rng, n * k), n);
             }
             var big = TestMatrix.Random(type, 9, 6912, rng, rawBytes: false);
             Run(big, 0, 9, RandomActivations(rng, 6912), 1);

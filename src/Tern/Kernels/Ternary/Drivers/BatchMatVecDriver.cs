@@ -16,18 +16,34 @@ internal static unsafe class BatchMatVecDriver
     public const int MaxTokens = 8;
 
     /// <summary>
-    /// dots[t·stride + (r − row0)] for 2 ≤ n ≤ <see cref="MaxTokens"/> on a 2-bit type; false (nothing done) otherwise.
+    /// dots[t·stride + (r − row0)] for 2 ≤ n ≤ <see cref="MaxSplitTokens"/> on a 2-bit type; false (nothing done) otherwise.
     /// </summary>
     public static bool Run<S, TP, TAcc, TSum>(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
         where S : struct, IBatchStep<TP, TAcc, TSum> where TP : struct where TAcc : struct where TSum : struct
     {
-        if (n < 2 || n > MaxTokens) return false;
+        if (n < 2 || n > MaxSplitTokens || w.Type is not (GgmlType.I2_S or GgmlType.TQ2_0)) return false;
+        // Above MaxTokens, near-equal passes of at most MaxTokens each (9 = 5 + 4): the weights are read once per pass.
+        int passes = (n + MaxTokens - 1) / MaxTokens;
+        for (int t0 = 0, p = 0; p < passes; p++)
+        {
+            int tn = (n - t0) / (passes - p);
+            Pass<S, TP, TAcc, TSum>(w, row0, row1, q + (long)t0 * w.Cols, tn, dots + (long)t0 * stride, stride);
+            t0 += tn;
+        }
+        return true;
+    }
+
+    /// <summary>Batches up to this size run here (in passes of at most <see cref="MaxTokens"/>); larger ones go to the mat-mat.</summary>
+    public const int MaxSplitTokens = 16;
+
+    private static void Pass<S, TP, TAcc, TSum>(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
+        where S : struct, IBatchStep<TP, TAcc, TSum> where TP : struct where TAcc : struct where TSum : struct
+    {
         int k = w.Cols;
         switch (w.Type)
         {
-            case GgmlType.I2_S: ForCount<I2SLayout, S, TP, TAcc, TSum>(w.Data + row0 * I2SLayout.RowBytes(k), row1 - row0, k, q, n, dots, stride); return true;
-            case GgmlType.TQ2_0: ForCount<TQ2Layout, S, TP, TAcc, TSum>(w.Data + row0 * TQ2Layout.RowBytes(k), row1 - row0, k, q, n, dots, stride); return true;
-            default: return false;
+            case GgmlType.I2_S: ForCount<I2SLayout, S, TP, TAcc, TSum>(w.Data + row0 * I2SLayout.RowBytes(k), row1 - row0, k, q, n, dots, stride); break;
+            default: ForCount<TQ2Layout, S, TP, TAcc, TSum>(w.Data + row0 * TQ2Layout.RowBytes(k), row1 - row0, k, q, n, dots, stride); break;
         }
     }
 
