@@ -87,7 +87,7 @@ internal static unsafe class BatchMatVecDriver
                 for (int g = g0; g < g1; g++)
                 {
                     byte* c = p + MatVecDriver.StepOffset<L>(g, S.Values);
-                    if (Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) Sse.Prefetch0(c + pf); // once per 256-value chunk
+                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) Sse.Prefetch0(c + pf); // once per 256-value chunk
                     var planes = S.Decode<L>(c);
                     int o = g * S.Values;
                     S.Add(ref a0, planes, x + o);

@@ -16,6 +16,9 @@ internal unsafe interface IBatchStep<TPlanes, TAcc, TSum>
     /// <summary>Steps a <typeparamref name="TAcc"/> takes before it must be widened.</summary>
     static abstract int StepsPerWiden { get; }
 
+    /// <summary>Whether the driver prefetches rows ahead (x86 only; the portable step has no prefetch).</summary>
+    static abstract bool Prefetch { get; }
+
     /// <summary>
     /// The activations of <paramref name="n"/> tokens (stride k) in the order the steps read them, each token at
     /// stride k (permuted into scratch, or <paramref name="q"/> itself).

@@ -20,6 +20,7 @@ internal unsafe struct Avx2BatchStep : IBatchStep<Avx2BatchStep.Planes, Vector25
 
     public static int Values => 128;
     public static int StepsPerWiden => KernelTuning.MaxAddsPerLane / 4;
+    public static bool Prefetch => true;
 
     public static sbyte* Arrange(sbyte* q, int k, int n) => q;
 

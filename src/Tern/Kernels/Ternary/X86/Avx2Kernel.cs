@@ -8,7 +8,8 @@ namespace Tern.Kernels.X86;
 /// same arithmetic as <see cref="Avx512BWKernel"/> (codes c = T + 1, Σ T·q = Σ c·q − Σ q, int16 lanes widened after at
 /// most <see cref="KernelTuning.MaxAddsPerLane"/> multiply-adds), on 256-bit vectors.
 /// <para><b>Mat-vec</b> (I2_S, TQ2_0): <see cref="Avx2MatVecStep"/> in <see cref="MatVecDriver"/>; TQ1_0:
-/// <see cref="TQ1MatVec256"/>. <b>Mat-mat:</b> <see cref="Avx2Tiles"/> (4 rows × 2 tokens) in
+/// <see cref="TQ1MatVec256"/>. <b>2–16 tokens</b> (I2_S, TQ2_0): <see cref="Avx2BatchStep"/> in
+/// <see cref="BatchMatVecDriver"/>. <b>Mat-mat:</b> <see cref="Avx2Tiles"/> (4 rows × 2 tokens) in
 /// <see cref="PanelMatMul"/>.</para>
 /// </summary>
 public sealed unsafe class Avx2Kernel : TernaryKernelBase

@@ -20,6 +20,7 @@ internal unsafe struct Avx512BWBatchStep : IBatchStep<Avx512BWBatchStep.Planes, 
 
     public static int Values => 256;
     public static int StepsPerWiden => KernelTuning.MaxAddsPerLane / 4;
+    public static bool Prefetch => true;
 
     public static sbyte* Arrange(sbyte* q, int k, int n)
     {

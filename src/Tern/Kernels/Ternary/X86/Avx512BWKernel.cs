@@ -12,7 +12,8 @@ namespace Tern.Kernels.X86;
 /// before they are widened to int32 with <c>vpmaddwd</c> by ones: the sums are the true integer sums for every
 /// input.</para>
 /// <para><b>Mat-vec</b> (one token, I2_S and TQ2_0): <see cref="Avx512BWMatVecStep"/> in <see cref="MatVecDriver"/>.
-/// TQ1_0: <see cref="TQ1MatVec256"/>. <b>Mat-mat:</b> whole blocks of 32 tokens by table lookup
+/// TQ1_0: <see cref="TQ1MatVec256"/>. <b>2–16 tokens</b> (I2_S, TQ2_0): <see cref="Avx512BWBatchStep"/> in
+/// <see cref="BatchMatVecDriver"/>, the weights read once per up to 8 tokens. <b>Mat-mat:</b> whole blocks of 32 tokens by table lookup
 /// (<see cref="LookupMatMul512"/>), the rest by <see cref="Avx512BWTiles"/> in <see cref="PanelMatMul"/>.</para>
 /// </summary>
 public sealed unsafe class Avx512BWKernel : TernaryKernelBase

@@ -22,6 +22,9 @@ public sealed unsafe class Ssse3Kernel : TernaryKernelBase
             PanelMatMul.Run<Vector128Tiles<Ssse3MultiplyAdd>>(w, row0, row1, q, 1, dots, row1 - row0);
     }
 
+    private protected override bool SmallBatch(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
+        BatchMatVecDriver.Run<Vector128BatchStep<Ssse3MultiplyAdd>, Vector128BatchStep<Ssse3MultiplyAdd>.Planes, Vector128<short>, Vector128<int>>(w, row0, row1, q, n, dots, stride);
+
     private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
         PanelMatMul.Run<Vector128Tiles<Ssse3MultiplyAdd>>(w, row0, row1, q, n, dots, stride);
 }
