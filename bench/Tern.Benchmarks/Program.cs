@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using Tern.Benchmarks;
 
 // Kernel benchmarks (not part of `dotnet test`):
-//   dotnet run -c Release --project bench/Tern.Benchmarks -- throughput [--kernel avx512bw] [--type I2_S] [--threads 1,2] [--tokens 1,64,512] [--reps 7] [--layers 24] [--prefetch 8192]
+//   dotnet run -c Release --project bench/Tern.Benchmarks -- throughput [--kernel avx512bw] [--type I2_S] [--threads 1,2] [--tokens 1,64,512] [--reps 7] [--layers 24]
 //       model-shaped GMAC/s and GB/s: mat-vec over 24 layers (418 MB) of 2B-4T-shaped weights (DRAM; --layers 1 for in-cache), mat-mat over one layer
 //   dotnet run -c Release --project bench/Tern.Benchmarks -- bandwidth     read-bandwidth roof (1 GiB Vector256 sum), same sitting
 //   dotnet run -c Release --project bench/Tern.Benchmarks -- clock         core clock estimate

@@ -21,7 +21,6 @@ public static class Throughput
         int reps = int.Parse(Arg(args, "--reps") ?? "7");
         // Mat-vec weights: 24 layers = 418 MB at 2 bits, more than any L3 here (Zen 4: 32 MB; Emerald Rapids: 260 MB).
         int matVecLayers = int.Parse(Arg(args, "--layers") ?? "24");
-        if (Arg(args, "--prefetch") is { } pf) Tern.Kernels.X86.Avx512BWKernel.PrefetchBytes = int.Parse(pf); // mat-vec prefetch distance (bytes)
         var kernel = KernelRegistry.ByName(kernelName);
         Console.WriteLine($"kernel {kernel.Name}, type {type}, {Environment.ProcessorCount} logical processors");
         foreach (int n in tokens)

@@ -54,7 +54,7 @@ public static unsafe class TileProbe
             var proc = Process.GetCurrentProcess();
             var c0 = proc.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
-            for (long i = 0; i < iters; i++) Avx512BWKernel.Tile4x4(w, q, k, f);
+            for (long i = 0; i < iters; i++) Avx512BWTiles.Tile4x4(w, q, k, f);
             proc.Refresh();
             double cpu = (proc.TotalProcessorTime - c0).TotalSeconds;
             Console.WriteLine($"avx512 Tile4x4 K={k}: {iters * 16.0 * k / cpu / 1e9:F1} GMAC/s per CPU-second ({iters * 16.0 * k / sw.Elapsed.TotalSeconds / 1e9:F1} wall)");
@@ -63,7 +63,7 @@ public static unsafe class TileProbe
         {
             var proc = Process.GetCurrentProcess();
             var c0 = proc.TotalProcessorTime;
-            for (long i = 0; i < 2 * iters; i++) Avx2Kernel.Tile4x2(w, q, q + k, k, f);
+            for (long i = 0; i < 2 * iters; i++) Avx2Tiles.Tile4x2(w, q, q + k, k, f);
             proc.Refresh();
             double cpu = (proc.TotalProcessorTime - c0).TotalSeconds;
             Console.WriteLine($"avx2 Tile4x2 K={k}: {2 * iters * 8.0 * k / cpu / 1e9:F1} GMAC/s per CPU-second");
@@ -72,12 +72,12 @@ public static unsafe class TileProbe
         {
             var proc = Process.GetCurrentProcess();
             var c0 = proc.TotalProcessorTime;
-            for (long i = 0; i < 2 * iters; i++) { AvxVnniKernel.Tile2x6(w, q, k, f); }
+            for (long i = 0; i < 2 * iters; i++) { AvxVnniTiles.Tile2x6(w, q, k, f); }
             proc.Refresh();
             double cpu = (proc.TotalProcessorTime - c0).TotalSeconds;
             Console.WriteLine($"avxvnni Tile2x6 K={k}: {2 * iters * 12.0 * k / cpu / 1e9:F1} GMAC/s per CPU-second");
             c0 = proc.TotalProcessorTime;
-            for (long i = 0; i < 2 * iters; i++) { AvxVnniKernel.Tile4x4(w, q, k, f); }
+            for (long i = 0; i < 2 * iters; i++) { AvxVnniTiles.Tile4x4(w, q, k, f); }
             proc.Refresh();
             cpu = (proc.TotalProcessorTime - c0).TotalSeconds;
             Console.WriteLine($"avxvnni Tile4x4 K={k}: {2 * iters * 16.0 * k / cpu / 1e9:F1} GMAC/s per CPU-second");

@@ -40,7 +40,7 @@ public class F16DotTests
     [MemberData(nameof(Lengths))]
     public unsafe void FourRowsAtOnceEqualOneRowAtATime(int n)
     {
-        if (!F16Dot.FourRowsSupported(n)) return; // no AVX-512 (or a row shorter than one vector): single rows only
+        if (!F16Dot.FourRowsSupported(n)) return; // no AVX-512 or AVX2 (or a row shorter than one vector): single rows only
         var rng = new Random(1000 + n);
         int stride = n + 3; // rows need not be packed
         var rows = Enumerable.Range(0, 4 * stride).Select(_ => RandomHalf(rng, allowSpecial: false)).ToArray(); // subnormals and zeros included
@@ -52,6 +52,12 @@ public class F16DotTests
         fixed (ushort* p = rows) F16Dot.DotFinite4(p, stride, xs, four);
         for (int i = 0; i < 4; i++)
             Assert.Equal(BitConverter.SingleToInt32Bits(F16Dot.DotFinite(rows.AsSpan(i * stride, n), x)), BitConverter.SingleToInt32Bits(four[i]));
+        // The 256-bit form (what AVX2-only machines run) must give the same bits as the 512-bit one and the single rows.
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported) return;
+        var four256 = new float[4];
+        fixed (ushort* p = rows) F16Dot.DotFinite4x256(p, stride, xs, four256);
+        for (int i = 0; i < 4; i++)
+            Assert.Equal(BitConverter.SingleToInt32Bits(F16Dot.DotFinite(rows.AsSpan(i * stride, n), x)), BitConverter.SingleToInt32Bits(four256[i]));
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public static class KernelCheckProgram
             Console.Error.WriteLine("usage: dotnet Tern.Tests.dll kernel-check   (tests run with `dotnet test`)");
             return 2;
         }
-        Console.WriteLine($"isa Avx512BW={Avx512BW.IsSupported} Avx2={Avx2.IsSupported} Ssse3={Ssse3.IsSupported} Vector128={Vector128.IsHardwareAccelerated} AvxVnni={AvxVnni.IsSupported}");
+        Console.WriteLine($"isa Avx512BW={Avx512BW.IsSupported} Avx2={Avx2.IsSupported} Ssse3={Ssse3.IsSupported} Vector128={Vector128.IsHardwareAccelerated} AvxVnni={AvxVnni.IsSupported} AdvSimd={System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported} ArmDp={System.Runtime.Intrinsics.Arm.Dp.IsSupported}");
         Console.WriteLine($"kernels {string.Join(",", KernelRegistry.Supported.Select(k => k.Name))}");
         int failed = 0;
         foreach (var kernel in KernelRegistry.Supported)

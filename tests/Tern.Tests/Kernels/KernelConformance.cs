@@ -76,6 +76,13 @@ public static class KernelConformance
                 var m = TestMatrix.Random(type, 72, 2 * block, rng, rawBytes: raw);
                 Run(m, 1, 71, RandomActivations(rng, 37 * 2 * block), 37);
             }
+            // Every small-batch size (the batch mat-vec runs 2 to 16 tokens, in passes of up to 8), on rows with and without code 3, K with
+            // and without a last I2_S half.
+            foreach (int k in new[] { 3 * block, 2816 })
+            {
+                var m = TestMatrix.Random(type, 7, k, rng, rawBytes: k % 3 == 0);
+                for (int n = 2; n <= 16; n++) Run(m, 1, 7, RandomActivations(rng, n * k), n);
+            }
             var big = TestMatrix.Random(type, 9, 6912, rng, rawBytes: false);
             Run(big, 0, 9, RandomActivations(rng, 6912), 1);
             Run(big, 2, 9, RandomActivations(rng, 5 * 6912), 5);
@@ -93,6 +100,7 @@ public static class KernelConformance
                 {
                     Run(m, 0, 6, q, 1);
                     Run(m, 1, 6, q, 6);
+                    Run(m, 0, 6, Enumerable.Repeat(v, 8 * 6912).ToArray(), 8);
                     Run(m, 1, 6, Enumerable.Repeat(v, 33 * 6912).ToArray(), 33);
                 }
                 var wide = TestMatrix.Constant(type, 64, 6912, v < 0 ? (sbyte)-1 : (sbyte)1); // |table entry| = 4·|v| in every lane

@@ -18,9 +18,9 @@ public class KernelIsaLadderTests
     public static TheoryData<string, string, string> Rungs() => new()
     {
         // knob, the child's ISA line must contain, the child's kernel list
-        { "DOTNET_EnableAVX512", "Avx512BW=False Avx2=True", AvxVnni.IsSupported ? "avxvnni,avx2,vector128,reference" : "avx2,vector128,reference" },
-        { "DOTNET_EnableAVX2", "Avx512BW=False Avx2=False", "vector128,reference" },
-        { "DOTNET_EnableAVXVNNI", "AvxVnni=False", Avx512BW.IsSupported ? "avx512bw,avx2,vector128,reference" : "avx2,vector128,reference" },
+        { "DOTNET_EnableAVX512", "Avx512BW=False Avx2=True", AvxVnni.IsSupported ? "avxvnni,avx2,ssse3,vector128,reference" : "avx2,ssse3,vector128,reference" },
+        { "DOTNET_EnableAVX2", "Avx512BW=False Avx2=False", "ssse3,vector128,reference" },
+        { "DOTNET_EnableAVXVNNI", "AvxVnni=False", Avx512BW.IsSupported ? "avx512bw,avx2,ssse3,vector128,reference" : "avx2,ssse3,vector128,reference" },
         { "DOTNET_EnableHWIntrinsic", "Avx512BW=False Avx2=False Ssse3=False Vector128=False", "reference" },
     };
 
@@ -57,8 +57,8 @@ public class KernelIsaLadderTests
     }
 
     /// <summary>
-    /// The portable multiply-add (used where SSSE3 is absent, e.g. ARM) cannot be switched on by a knob on x86, so its
-    /// arithmetic is checked here against <c>pmaddubsw</c>: same total for every input, same per-lane bound.
+    /// The portable multiply-add (the vector128 kernel's, which the conformance tests also run here) against
+    /// <c>pmaddubsw</c>: same total for every input, same per-lane bound.
     /// </summary>
     [IsaFact]
     public void PortableMultiplyAdd_HasPmaddubswsTotal_AndBound()
@@ -68,7 +68,7 @@ public class KernelIsaLadderTests
         {
             var c = Vector128.Create(Enumerable.Range(0, 16).Select(_ => (byte)(i % 3 == 0 ? 3 : rng.Next(4))).ToArray());
             var q = Vector128.Create(Enumerable.Range(0, 16).Select(_ => (sbyte)(i % 5 == 0 ? -128 : rng.Next(-128, 128))).ToArray());
-            var portable = Vector128Kernel.MulAddPortable(c, q);
+            var portable = PortableMultiplyAdd.MulAdd(c, q);
             Assert.Equal(Vector128.Sum(Ssse3.MultiplyAddAdjacent(c, q).AsInt16().WidenSum()), Vector128.Sum(portable.WidenSum()));
             for (int l = 0; l < 8; l++) Assert.InRange(portable[l], -768, 768);
         }

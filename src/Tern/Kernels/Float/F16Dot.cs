@@ -105,8 +105,8 @@ public static class F16Dot
         }
     }
 
-    /// <summary>True when <see cref="DotFinite4"/> runs vectorized for rows of <paramref name="length"/> values.</summary>
-    public static bool FourRowsSupported(int length) => Avx512F.IsSupported && length >= FloatDot.Lanes;
+    /// <summary>True when <see cref="DotFinite4"/> runs vectorized for rows of <paramref name="length"/> values (AVX-512, or AVX2 by <see cref="DotFinite4x256"/>).</summary>
+    public static bool FourRowsSupported(int length) => (Avx512F.IsSupported || Avx2.IsSupported) && length >= FloatDot.Lanes;
 
     /// <summary>
     /// How far ahead (in halves) <see cref="DotFinite4"/> prefetches each of its four rows, one line per row every
@@ -141,7 +141,8 @@ public static class F16Dot
     public static unsafe void DotFinite4(ushort* rows, long stride, ReadOnlySpan<float> xs, Span<float> result)
     {
         int n = xs.Length, full = n - n % FloatDot.Lanes;
-        if (!FourRowsSupported(n)) throw new NotSupportedException("DotFinite4 needs AVX-512 and at least 16 values");
+        if (!FourRowsSupported(n)) throw new NotSupportedException("DotFinite4 needs AVX-512 or AVX2 and at least 16 values");
+        if (!Avx512F.IsSupported) { DotFinite4x256(rows, stride, xs, result); return; }
         _ = result[3];
         fixed (float* px = xs)
         {
@@ -170,10 +171,62 @@ public static class F16Dot
         }
     }
 
+    /// <summary>
+    /// <see cref="DotFinite4"/> on 256-bit vectors (AVX2 machines): each row's 16 lanes are two accumulators (lanes
+    /// 0–7 and 8–15), so every lane adds the same products in the same order as the 512-bit form and as
+    /// <see cref="Dot"/>'s AVX2 path — the same bits. 8 accumulators, 2 activation vectors and the mask: 11 of the 16
+    /// registers. <c>vpmovsxwd</c> sign-extends 8 halves straight from memory; the conversion is the one of
+    /// <see cref="DotFinite"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void DotFinite4x256(ushort* rows, long stride, ReadOnlySpan<float> xs, Span<float> result)
+    {
+        int n = xs.Length, full = n - n % FloatDot.Lanes;
+        if (!Avx2.IsSupported || n < FloatDot.Lanes) throw new NotSupportedException("DotFinite4x256 needs AVX2 and at least 16 values");
+        _ = result[3];
+        fixed (float* px = xs)
+        {
+            Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+            var keep = Vector256.Create(0x8FFFE000u);
+            short* h0 = (short*)rows, h1 = (short*)(rows + stride), h2 = (short*)(rows + 2 * stride), h3 = (short*)(rows + 3 * stride);
+            int ahead = PrefetchHalves;
+            for (int i = 0; i < full; i += 16)
+            {
+                if (ahead > 0 && (i & 31) == 0)
+                {
+                    Sse.Prefetch0(h0 + i + ahead); Sse.Prefetch0(h1 + i + ahead);
+                    Sse.Prefetch0(h2 + i + ahead); Sse.Prefetch0(h3 + i + ahead);
+                }
+                var xl = Avx.LoadVector256(px + i);
+                var xh = Avx.LoadVector256(px + i + 8);
+                a0 = Vector256.FusedMultiplyAdd(Widen(h0 + i, keep), xl, a0); b0 = Vector256.FusedMultiplyAdd(Widen(h0 + i + 8, keep), xh, b0);
+                a1 = Vector256.FusedMultiplyAdd(Widen(h1 + i, keep), xl, a1); b1 = Vector256.FusedMultiplyAdd(Widen(h1 + i + 8, keep), xh, b1);
+                a2 = Vector256.FusedMultiplyAdd(Widen(h2 + i, keep), xl, a2); b2 = Vector256.FusedMultiplyAdd(Widen(h2 + i + 8, keep), xh, b2);
+                a3 = Vector256.FusedMultiplyAdd(Widen(h3 + i, keep), xl, a3); b3 = Vector256.FusedMultiplyAdd(Widen(h3 + i + 8, keep), xh, b3);
+            }
+            Span<float> lanes = stackalloc float[FloatDot.Lanes];
+            a0.CopyTo(lanes); b0.CopyTo(lanes[8..]); Finish(h0, px, full, n, lanes, out result[0]);
+            a1.CopyTo(lanes); b1.CopyTo(lanes[8..]); Finish(h1, px, full, n, lanes, out result[1]);
+            a2.CopyTo(lanes); b2.CopyTo(lanes[8..]); Finish(h2, px, full, n, lanes, out result[2]);
+            a3.CopyTo(lanes); b3.CopyTo(lanes[8..]); Finish(h3, px, full, n, lanes, out result[3]);
+        }
+    }
+
+    /// <summary>Eight F16 values at h as their float32 bits · 2⁻¹¹² (see <see cref="DotFinite"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> Widen(short* h, Vector256<uint> keep) =>
+        (Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(h).AsUInt32(), 13) & keep).AsSingle();
+
     /// <summary>Folds one row's lanes after adding its tail (n mod 16 values), still in the scaled form.</summary>
     private static unsafe void Finish(Vector512<float> s, short* h, float* xs, int full, int n, Span<float> lanes, out float result)
     {
         s.CopyTo(lanes);
+        Finish(h, xs, full, n, lanes, out result);
+    }
+
+    /// <summary>Folds lanes already holding one row's 16 partial sums, after adding its tail.</summary>
+    private static unsafe void Finish(short* h, float* xs, int full, int n, Span<float> lanes, out float result)
+    {
         for (int i = full; i < n; i++)
             lanes[i - full] = MathF.FusedMultiplyAdd(BitConverter.Int32BitsToSingle((int)(((uint)h[i] << 13) & 0x8FFFE000u)), xs[i], lanes[i - full]);
         result = FloatDot.Reduce(lanes);

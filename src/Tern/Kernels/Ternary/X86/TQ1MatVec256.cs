@@ -24,7 +24,7 @@ internal static unsafe class TQ1MatVec256
         int blocks = k / 256;
         long rb = blocks * 54L;
         var off = V.Create((byte)0x80);
-        int pf = Avx512BWKernel.PrefetchBytes;
+        int pf = KernelTuning.MatVecPrefetchBytes;
         for (int r = 0; r < rows; r++)
         {
             byte* p = w + r * rb;

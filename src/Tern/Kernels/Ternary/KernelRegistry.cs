@@ -21,6 +21,7 @@ public static class KernelRegistry
         if (AvxVnniKernel.IsSupported) list.Add(AvxVnniKernel.Instance); // faster than avx512bw where both exist (measured on Intel Emerald Rapids)
         if (Avx512BWKernel.IsSupported) list.Add(Avx512BWKernel.Instance);
         if (Avx2Kernel.IsSupported) list.Add(Avx2Kernel.Instance);
+        if (Ssse3Kernel.IsSupported) list.Add(Ssse3Kernel.Instance);
         if (Vector128Kernel.IsSupported) list.Add(Vector128Kernel.Instance);
         list.Add(ReferenceTernaryKernel.Instance);
         return list;

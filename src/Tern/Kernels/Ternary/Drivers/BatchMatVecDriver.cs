@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+using Tern.Gguf;
+
+namespace Tern.Kernels;
+
+/// <summary>
+/// Small batches (2 to <see cref="MaxTokens"/> tokens: decode steps of concurrent streams, speculative verification)
+/// at mat-vec cost in memory: each weight step is read once, straight from the file as the mat-vec reads it
+/// (prefetched, no unpacked panel), decoded once per row, and multiplied into every token. Written once over an ISA's
+/// <see cref="IBatchStep{TPlanes, TAcc, TSum}"/>, specialized per batch size (<see cref="ITokenCount"/>) so each
+/// token's accumulators live in registers.
+/// </summary>
+internal static unsafe class BatchMatVecDriver
+{
+    public const int MaxTokens = 8;
+
+    /// <summary>
+    /// dots[t·stride + (r − row0)] for 2 ≤ n ≤ <see cref="MaxSplitTokens"/> on a 2-bit type; false (nothing done) otherwise.
+    /// </summary>
+    public static bool Run<S, TP, TAcc, TSum>(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
+        where S : struct, IBatchStep<TP, TAcc, TSum> where TP : struct where TAcc : struct where TSum : struct
+    {
+        if (n < 2 || n > MaxSplitTokens || w.Type is not (GgmlType.I2_S or GgmlType.TQ2_0)) return false;
+        // Above MaxTokens, near-equal passes of at most MaxTokens each (9 = 5 + 4): the weights are read once per pass.
+        int passes = (n + MaxTokens - 1) / MaxTokens;
+        for (int t0 = 0, p = 0; p < passes; p++)
+        {
+            int tn = (n - t0) / (passes - p);
+            Pass<S, TP, TAcc, TSum>(w, row0, row1, q + (long)t0 * w.Cols, tn, dots + (long)t0 * stride, stride);
+            t0 += tn;
+        }
+        return true;
+    }
+
+    /// <summary>Batches up to this size run here (in passes of at most <see cref="MaxTokens"/>); larger ones go to the mat-mat.</summary>
+    public const int MaxSplitTokens = 16;
+
+    private static void Pass<S, TP, TAcc, TSum>(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
+        where S : struct, IBatchStep<TP, TAcc, TSum> where TP : struct where TAcc : struct where TSum : struct
+    {
+        int k = w.Cols;
+        switch (w.Type)
+        {
+            case GgmlType.I2_S: ForCount<I2SLayout, S, TP, TAcc, TSum>(w.Data + row0 * I2SLayout.RowBytes(k), row1 - row0, k, q, n, dots, stride); break;
+            default: ForCount<TQ2Layout, S, TP, TAcc, TSum>(w.Data + row0 * TQ2Layout.RowBytes(k), row1 - row0, k, q, n, dots, stride); break;
+        }
+    }
+
+    private static void ForCount<L, S, TP, TAcc, TSum>(byte* w, int rows, int k, sbyte* q, int n, int* dots, int stride)
+        where L : struct, ITwoBitLayout where S : struct, IBatchStep<TP, TAcc, TSum> where TP : struct where TAcc : struct where TSum : struct
+    {
+        int* sumq = stackalloc int[MaxTokens];
+        for (int t = 0; t < n; t++) sumq[t] = TernaryCodes.Sum(q + (long)t * k, k);
+        sbyte* x = S.Arrange(q, k, n);
+        switch (n)
+        {
+            case 2: Rows<L, S, TP, TAcc, TSum, Tokens2>(w, rows, k, x, sumq, dots, stride); break;
+            case 3: Rows<L, S, TP, TAcc, TSum, Tokens3>(w, rows, k, x, sumq, dots, stride); break;
+            case 4: Rows<L, S, TP, TAcc, TSum, Tokens4>(w, rows, k, x, sumq, dots, stride); break;
+            case 5: Rows<L, S, TP, TAcc, TSum, Tokens5>(w, rows, k, x, sumq, dots, stride); break;
+            case 6: Rows<L, S, TP, TAcc, TSum, Tokens6>(w, rows, k, x, sumq, dots, stride); break;
+            case 7: Rows<L, S, TP, TAcc, TSum, Tokens7>(w, rows, k, x, sumq, dots, stride); break;
+            default: Rows<L, S, TP, TAcc, TSum, Tokens8>(w, rows, k, x, sumq, dots, stride); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Rows<L, S, TP, TAcc, TSum, N>(byte* w, int rows, int k, sbyte* x, int* sumq, int* dots, int stride)
+        where L : struct, ITwoBitLayout where S : struct, IBatchStep<TP, TAcc, TSum> where TP : struct where TAcc : struct where TSum : struct
+        where N : struct, ITokenCount
+    {
+        long rb = L.RowBytes(k);
+        int steps = k / S.Values, perWiden = S.StepsPerWiden;
+        bool tail = k % S.Values != 0; // only I2_S with 256-value steps: K mod 256 = 128
+        long pf = (KernelTuning.MatVecPrefetchBytes + rb - 1) / rb * rb;
+        // Token t's activations at x + t·k; unused tokens' code folds away (N.Count is a JIT constant).
+        sbyte* x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k, x4 = x + 4 * k, x5 = x + 5 * k, x6 = x + 6 * k, x7 = x + 7 * k;
+        for (int r = 0; r < rows; r++)
+        {
+            byte* p = w + r * rb;
+            TSum s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            for (int g0 = 0; g0 < steps; g0 += perWiden)
+            {
+                int g1 = Math.Min(g0 + perWiden, steps);
+                TAcc a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+                for (int g = g0; g < g1; g++)
+                {
+                    byte* c = p + MatVecDriver.StepOffset<L>(g, S.Values);
+                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) Sse.Prefetch0(c + pf); // once per 256-value chunk
+                    var planes = S.Decode<L>(c);
+                    int o = g * S.Values;
+                    S.Add(ref a0, planes, x + o);
+                    S.Add(ref a1, planes, x1 + o);
+                    if (N.Count > 2) S.Add(ref a2, planes, x2 + o);
+                    if (N.Count > 3) S.Add(ref a3, planes, x3 + o);
+                    if (N.Count > 4) S.Add(ref a4, planes, x4 + o);
+                    if (N.Count > 5) S.Add(ref a5, planes, x5 + o);
+                    if (N.Count > 6) S.Add(ref a6, planes, x6 + o);
+                    if (N.Count > 7) S.Add(ref a7, planes, x7 + o);
+                }
+                S.Widen(ref s0, a0);
+                S.Widen(ref s1, a1);
+                if (N.Count > 2) S.Widen(ref s2, a2);
+                if (N.Count > 3) S.Widen(ref s3, a3);
+                if (N.Count > 4) S.Widen(ref s4, a4);
+                if (N.Count > 5) S.Widen(ref s5, a5);
+                if (N.Count > 6) S.Widen(ref s6, a6);
+                if (N.Count > 7) S.Widen(ref s7, a7);
+            }
+            byte* ct = p + (long)steps * L.ChunkBytes;
+            int ot = steps * S.Values;
+            Store<S, TP, TAcc, TSum>(dots + r, s0, sumq[0], tail, ct, x + ot);
+            Store<S, TP, TAcc, TSum>(dots + stride + r, s1, sumq[1], tail, ct, x1 + ot);
+            if (N.Count > 2) Store<S, TP, TAcc, TSum>(dots + 2L * stride + r, s2, sumq[2], tail, ct, x2 + ot);
+            if (N.Count > 3) Store<S, TP, TAcc, TSum>(dots + 3L * stride + r, s3, sumq[3], tail, ct, x3 + ot);
+            if (N.Count > 4) Store<S, TP, TAcc, TSum>(dots + 4L * stride + r, s4, sumq[4], tail, ct, x4 + ot);
+            if (N.Count > 5) Store<S, TP, TAcc, TSum>(dots + 5L * stride + r, s5, sumq[5], tail, ct, x5 + ot);
+            if (N.Count > 6) Store<S, TP, TAcc, TSum>(dots + 6L * stride + r, s6, sumq[6], tail, ct, x6 + ot);
+            if (N.Count > 7) Store<S, TP, TAcc, TSum>(dots + 7L * stride + r, s7, sumq[7], tail, ct, x7 + ot);
+        }
+    }
+
+    /// <summary>*d = Σ lanes − Σ q (+ the tail half's Σ c·q).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<S, TP, TAcc, TSum>(int* d, TSum s, int sumq, bool tail, byte* c, sbyte* x)
+        where S : struct, IBatchStep<TP, TAcc, TSum> where TP : struct where TAcc : struct where TSum : struct
+    {
+        int v = S.Reduce(s) - sumq;
+        if (tail) v += S.Tail(c, x);
+        *d = v;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Tern.Gguf;
+
+namespace Tern.Kernels;
+
+/// <summary>
+/// The one-token product of every 2-bit kernel (I2_S, TQ2_0), written once over an ISA's <see cref="IMatVecStep{TX,
+/// TAcc, TSum}"/>: four rows per iteration share each step's activations; int16 accumulators are widened every
+/// <c>StepsPerWiden</c> steps ("segments"); each row is prefetched <see cref="KernelTuning.MatVecPrefetchBytes"/>
+/// ahead once per 256-value chunk; the codes-to-trits correction Σ T·q = Σ c·q − Σ q is applied once per row; the
+/// last rows (fewer than four) run one at a time.
+/// </summary>
+internal static unsafe class MatVecDriver
+{
+    /// <summary>
+    /// dots[r − row0] = Σ T[r, ·]·q for r in [row0, row1); false (nothing done) when <paramref name="w"/> is not a
+    /// 2-bit type (TQ1_0 has its own loops).
+    /// </summary>
+    public static bool Run<S, TX, TAcc, TSum>(TernaryMatrix w, int row0, int row1, sbyte* q, int* dots)
+        where S : struct, IMatVecStep<TX, TAcc, TSum> where TX : struct where TAcc : struct where TSum : struct
+    {
+        int k = w.Cols;
+        switch (w.Type)
+        {
+            case GgmlType.I2_S:
+                Rows<I2SLayout, S, TX, TAcc, TSum>(w.Data + row0 * I2SLayout.RowBytes(k), row1 - row0, k, S.Arrange(q, k), TernaryCodes.Sum(q, k), dots);
+                return true;
+            case GgmlType.TQ2_0:
+                Rows<TQ2Layout, S, TX, TAcc, TSum>(w.Data + row0 * TQ2Layout.RowBytes(k), row1 - row0, k, S.Arrange(q, k), TernaryCodes.Sum(q, k), dots);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Byte offset of step <paramref name="s"/> within a row (constant-folded per step size and layout).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static long StepOffset<L>(int s, int values) where L : struct, ITwoBitLayout =>
+        values == 256 ? (long)s * L.ChunkBytes : (long)(s >> 1) * L.ChunkBytes + (s & 1) * 32;
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Rows<L, S, TX, TAcc, TSum>(byte* w, int rows, int k, sbyte* x, int sumq, int* dots)
+        where L : struct, ITwoBitLayout where S : struct, IMatVecStep<TX, TAcc, TSum> where TX : struct where TAcc : struct where TSum : struct
+    {
+        long rb = L.RowBytes(k);
+        int steps = k / S.Values, perWiden = S.StepsPerWiden;
+        bool tail = k % S.Values != 0; // only I2_S with 256-value steps: K mod 256 = 128
+        long tile = 4 * rb;
+        long pf = (KernelTuning.MatVecPrefetchBytes + tile - 1) / tile * tile;
+        int r = 0;
+        for (; r + 4 <= rows; r += 4)
+        {
+            byte* p = w + r * rb;
+            TSum s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int g0 = 0; g0 < steps; g0 += perWiden)
+            {
+                int g1 = Math.Min(g0 + perWiden, steps);
+                TAcc a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int g = g0; g < g1; g++)
+                {
+                    byte* c = p + StepOffset<L>(g, S.Values);
+                    // One prefetch per row and 256-value chunk (a step is a whole chunk or its first half).
+                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0))
+                    {
+                        Sse.Prefetch0(c + pf);
+                        Sse.Prefetch0(c + rb + pf);
+                        Sse.Prefetch0(c + 2 * rb + pf);
+                        Sse.Prefetch0(c + 3 * rb + pf);
+                    }
+                    var xs = S.Load(x + g * S.Values);
+                    S.Add<L>(ref a0, c, xs);
+                    S.Add<L>(ref a1, c + rb, xs);
+                    S.Add<L>(ref a2, c + 2 * rb, xs);
+                    S.Add<L>(ref a3, c + 3 * rb, xs);
+                }
+                S.Widen(ref s0, a0);
+                S.Widen(ref s1, a1);
+                S.Widen(ref s2, a2);
+                S.Widen(ref s3, a3);
+            }
+            var sums = S.Reduce4(s0, s1, s2, s3) - Vector128.Create(sumq);
+            if (tail)
+            {
+                byte* c = p + (long)steps * L.ChunkBytes;
+                sbyte* xt = x + steps * S.Values;
+                sums += Vector128.Create(S.Tail(c, xt), S.Tail(c + rb, xt), S.Tail(c + 2 * rb, xt), S.Tail(c + 3 * rb, xt));
+            }
+            sums.Store(dots + r);
+        }
+        for (; r < rows; r++)
+        {
+            byte* p = w + r * rb;
+            TSum s0 = default;
+            for (int g0 = 0; g0 < steps; g0 += perWiden)
+            {
+                int g1 = Math.Min(g0 + perWiden, steps);
+                TAcc a0 = default;
+                for (int g = g0; g < g1; g++)
+                    S.Add<L>(ref a0, p + StepOffset<L>(g, S.Values), S.Load(x + g * S.Values));
+                S.Widen(ref s0, a0);
+            }
+            int sum = S.Reduce(s0) - sumq;
+            if (tail) sum += S.Tail(p + (long)steps * L.ChunkBytes, x + steps * S.Values);
+            dots[r] = sum;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using System.Runtime.Intrinsics;
+using ISA = System.Runtime.Intrinsics.X86.Avx2;
+
+namespace Tern.Kernels.X86;
+
+/// <summary>
+/// Ternary dots with AVX2 <c>vpmaddubsw</c> (32 unsigned codes × 32 int8 activations → 16 int16 pair sums); the
+/// same arithmetic as <see cref="Avx512BWKernel"/> (codes c = T + 1, Σ T·q = Σ c·q − Σ q, int16 lanes widened after at
+/// most <see cref="KernelTuning.MaxAddsPerLane"/> multiply-adds), on 256-bit vectors.
+/// <para><b>Mat-vec</b> (I2_S, TQ2_0): <see cref="Avx2MatVecStep"/> in <see cref="MatVecDriver"/>; TQ1_0:
+/// <see cref="TQ1MatVec256"/>. <b>2–16 tokens</b> (I2_S, TQ2_0): <see cref="Avx2BatchStep"/> in
+/// <see cref="BatchMatVecDriver"/>. <b>Mat-mat:</b> <see cref="Avx2Tiles"/> (4 rows × 2 tokens) in
+/// <see cref="PanelMatMul"/>.</para>
+/// </summary>
+public sealed unsafe class Avx2Kernel : TernaryKernelBase
+{
+    public static readonly Avx2Kernel Instance = new();
+
+    public static bool IsSupported => ISA.IsSupported;
+
+    public override string Name => "avx2";
+
+    private protected override void MatVec(TernaryMatrix w, int row0, int row1, sbyte* q, int* dots)
+    {
+        if (!MatVecDriver.Run<Avx2MatVecStep, ActivationPointer, Vector256<short>, Vector256<int>>(w, row0, row1, q, dots))
+            TQ1MatVec256.Rows(w.Data + row0 * TernaryRows.RowBytes(w), row1 - row0, w.Cols, q, TernaryCodes.Sum(q, w.Cols), dots);
+    }
+
+    private protected override bool SmallBatch(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
+        BatchMatVecDriver.Run<Avx2BatchStep, Avx2BatchStep.Planes, Vector256<short>, Vector256<int>>(w, row0, row1, q, n, dots, stride);
+
+    private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
+        PanelMatMul.Run<Avx2Tiles>(w, row0, row1, q, n, dots, stride);
+}
