@@ -22,7 +22,7 @@ public sealed class Evaluator : IDisposable
     {
         Model = model;
         Pool = new WorkerPool(threads > 0 ? threads : WorkerPool.DefaultThreadCount);
-        _state = new ForwardState(model.Config, Pool);
+        _state = new ForwardState(model.Config, Pool) { RopeFreqs = model.RopeFreqs };
     }
 
     public Model Model { get; }

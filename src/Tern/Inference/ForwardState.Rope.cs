@@ -43,10 +43,13 @@ public sealed partial class ForwardState
                 if (ComputeAngles)
                 {
                     float theta = State._batch[t].Position;
+                    var freqs = State.RopeFreqs;
                     for (int i = 0; i < half; i++)
                     {
-                        cos[i] = MathF.Cos(theta);
-                        sin[i] = MathF.Sin(theta);
+                        // With rope_freqs (LLaMA-3 scaling), ggml divides each pair's angle by its factor.
+                        float angle = freqs is null ? theta : theta / freqs[i];
+                        cos[i] = MathF.Cos(angle);
+                        sin[i] = MathF.Sin(angle);
                         theta *= thetaScale;
                     }
                 }

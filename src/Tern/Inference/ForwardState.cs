@@ -27,6 +27,8 @@ public sealed partial class ForwardState
     }
 
     public ModelConfig Config { get; }
+    /// <summary>The model's per-pair RoPE divisors (rope_freqs.weight), or null.</summary>
+    public float[]? RopeFreqs { get; init; }
     public WorkerPool Pool { get; }
     public int Count { get; private set; }
     public ReadOnlySpan<BatchToken> Batch => _batch.AsSpan(0, Count);

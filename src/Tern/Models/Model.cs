@@ -46,6 +46,9 @@ public sealed class Model : IDisposable
         }
         TokenEmbedding = loader.FloatMatrix("token_embd.weight", dim, config.VocabSize);
         OutputNorm = loader.NormWeights("output_norm.weight", dim);
+        RopeFreqs = loader.OptionalNormWeights("rope_freqs.weight", config.RopeDim / 2);
+        if (RopeFreqs is not null && RopeFreqs.Any(f => !(f > 0) || float.IsInfinity(f)))
+            throw new InvalidDataException("rope_freqs.weight holds a factor that is not a positive finite number");
         // Tied embeddings unless the file has its own output matrix.
         Output = file.FindTensor("output.weight") is null
             ? new FloatLinear(TokenEmbedding)
@@ -72,6 +75,8 @@ public sealed class Model : IDisposable
     public LayerWeights[] Layers { get; }
     public FloatMatrix TokenEmbedding { get; }   // [vocab][dim]
     public float[] OutputNorm { get; }           // [dim]
+    /// <summary>LLaMA-3-style RoPE scaling: per frequency pair, the divisor of its angle (GGUF <c>rope_freqs.weight</c>); null = none.</summary>
+    public float[]? RopeFreqs { get; }           // [rope_dim / 2]
     public Linear Output { get; }                // [dim → vocab]
     internal ArchitectureForward Forward { get; }
 

@@ -16,9 +16,9 @@ namespace Tern.Tests.Conversion;
 /// </summary>
 public class HfArchitectureTests
 {
-    private static string Checkpoint(TempDir dir, DummyModelSpec spec)
+    private static string Checkpoint(TempDir dir, DummyModelSpec spec, string name = "hf")
     {
-        string path = dir.File("hf");
+        string path = dir.File(name);
         DummyHfCheckpointWriter.Write(path, spec);
         return path;
     }
@@ -120,5 +120,35 @@ public class HfArchitectureTests
         string ckpt = Checkpoint(dir, DummyModelSpec.Preset("tiny") with { Architecture = "llama" });
         EditConfig(ckpt, c => c["rope_scaling"] = new JsonObject { ["rope_type"] = "yarn", ["factor"] = 4.0 });
         Assert.Contains("rope_scaling type 'yarn'", Assert.Throws<HfCheckpointException>(() => HfConverter.Convert(ckpt, dir.File("out.gguf"))).Message);
+    }
+
+    [Fact]
+    public void RopeFreqsDivideTheAnglesWhenTheModelRuns()
+    {
+        using var dir = new TempDir();
+        var spec = DummyModelSpec.Preset("tiny") with { Architecture = "llama" };
+        float[] Logits(string name, double factor)
+        {
+            string ckpt = Checkpoint(dir, spec, name);
+            if (factor > 0)
+                EditConfig(ckpt, c => c["rope_scaling"] = new JsonObject
+                {
+                    ["rope_type"] = "llama3", ["factor"] = factor, ["low_freq_factor"] = 1.0, ["high_freq_factor"] = 4.0, ["original_max_position_embeddings"] = 64,
+                });
+            string gguf = dir.File(name + ".gguf");
+            HfConverter.Convert(ckpt, gguf);
+            using var model = Tern.Models.Model.Load(gguf);
+            Assert.Equal(factor > 0, model.RopeFreqs is not null);
+            using var ev = new Tern.Inference.Evaluator(model, 1);
+            using var seq = new Tern.Inference.Sequence(model, 16);
+            return ev.Decode(seq, [5, 17, 99, 200, 3, 42], allLogits: true);
+        }
+        var plain = Logits("plain", 0);
+        var ones = Logits("ones", 1.0);     // every divisor 1: the same bits as no scaling
+        var scaled = Logits("scaled", 8.0); // long wavelengths turn 8 times slower
+        Assert.Equal(plain, ones);
+        int vocab = plain.Length / 6;
+        Assert.Equal(plain.AsSpan(0, vocab).ToArray(), scaled.AsSpan(0, vocab).ToArray()); // position 0: no rotation at all
+        Assert.NotEqual(plain.AsSpan(5 * vocab, vocab).ToArray(), scaled.AsSpan(5 * vocab, vocab).ToArray());
     }
 }
