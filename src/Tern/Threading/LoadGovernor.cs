@@ -42,6 +42,7 @@ internal sealed class LoadGovernor : IDisposable
     private readonly SafeFileHandle?[] _stats; // per worker, opened by the worker itself (thread-self is per thread)
     private long _windowStart, _windowRun, _windowDelay;
     private bool _windowOpen;
+    private bool _previousBusy; // the last window was above the threshold
 
     /// <param name="threads">the pool's threads, the caller included</param>
     /// <param name="enabled">false: every thread always takes part (tests that need the workers to run pieces)</param>
@@ -92,7 +93,12 @@ internal sealed class LoadGovernor : IDisposable
         if (dRun + dDelay < MinRunnableNs) return;
         _windowStart = now; _windowRun = run; _windowDelay = delay;
         double waiting = LastWaitFraction = (double)dDelay / (dRun + dDelay);
-        if (waiting <= Threshold)
+        // One busy window is not a verdict: an idle VM has lone windows above the threshold (a burst of this
+        // process's own JIT or GC threads, a vCPU waking up), while a competing process keeps window after window busy.
+        bool above = waiting > Threshold, busy = above && _previousBusy;
+        _previousBusy = above;
+        if (above && !busy) return; // wait for the next window to confirm it
+        if (!busy)
         {
             // Halved, not reset: under a competitor some windows are lucky (the worker's core was free throughout).
             Volatile.Write(ref s_backoff, Math.Max(MinBackoff, Volatile.Read(ref s_backoff) / 2));
