@@ -120,8 +120,7 @@ public sealed class Generator(Evaluator evaluator, Tokenizer tokenizer)
             bool full = seq.Length >= seq.Cache.Capacity;
             if (full && !CanShift(seq, options.ContextShiftKeep)) { stats.StopReason = StopReason.ContextFull; break; }
             clock.Restart();
-            var so = options.Sampler;
-            int k = so.Temperature <= 0 ? 1 : so.TopK;
+            int k = options.Sampler.CandidateCount;
             if (full)
             {
                 logits = ShiftContext(seq, options.ContextShiftKeep!.Value, token);

@@ -21,6 +21,11 @@ public sealed record SamplerOptions
 
     /// <summary>Whether any penalty changes logits.</summary>
     public bool HasPenalties => RepeatLastN > 0 && (RepeatPenalty != 1f || FrequencyPenalty != 0 || PresencePenalty != 0);
+    /// <summary>
+    /// How many of the largest logits sampling can pick from: 1 when greedy, else <see cref="TopK"/>; 0 when every
+    /// logit matters (no top-k). What the exact top-k output layer needs to compute.
+    /// </summary>
+    public int CandidateCount => Temperature <= 0 ? 1 : TopK;
     /// <summary>Random seed; null picks one at random.</summary>
     public ulong? Seed { get; init; }
 

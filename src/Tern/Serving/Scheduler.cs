@@ -222,8 +222,7 @@ public sealed class Scheduler : IDisposable
         _batch.Add(slot, token, wantLogits: true);
         if (!Options.TopKOutput) return;
         var r = slot.Request!;
-        var so = r.Request.Sampler;
-        _topK.Add(r.Request.TopLogprobs >= 0 ? 0 : so.Temperature <= 0 ? 1 : Math.Max(so.TopK, 0));
+        _topK.Add(r.Request.TopLogprobs >= 0 ? 0 : r.Request.Sampler.CandidateCount);
         _exact.Add(r.Sampler.PenalizedTokens);
     }
 
