@@ -54,17 +54,11 @@ public sealed unsafe class TopKOutput : IDisposable
     }
 
     /// <summary>
-    /// Writes into <paramref name="logits"/> the exact logit of every row that can be among the <paramref name="k"/>
-    /// largest (ties included) and of every row in <paramref name="alsoExact"/>; all other entries become −∞.
-    /// </summary>
-    public void Compute(ReadOnlySpan<float> x, int k, IReadOnlyCollection<int> alsoExact, Span<float> logits, WorkerPool pool, Scratch sc) =>
-        Compute(x, 1, [k], [alsoExact], logits, pool, sc);
-
-    /// <summary>
-    /// <see cref="Compute(ReadOnlySpan{float}, int, IReadOnlyCollection{int}, Span{float}, WorkerPool, Scratch)"/> for
-    /// <paramref name="tokens"/> input rows at once (<paramref name="x"/> [tokens][Cols], <paramref name="logits"/>
-    /// [tokens][Rows]), each with its own k and exact rows. The int8 matrix is streamed once for all of them: each block
-    /// of four weight rows is applied to every token while it is in L1. Each token's result is what it gets alone.
+    /// For each of <paramref name="tokens"/> input rows (<paramref name="x"/> [tokens][Cols], <paramref name="logits"/>
+    /// [tokens][Rows]), writes the exact logit of every row that can be among its <paramref name="k"/> largest (ties
+    /// included) and of every row in its <paramref name="alsoExact"/>; all other entries become −∞. The int8 matrix is
+    /// streamed once for all rows: each block of four weight rows is applied to every token while it is in L1. Each
+    /// token's result is what it gets alone.
     /// </summary>
     public void Compute(ReadOnlySpan<float> x, int tokens, ReadOnlySpan<int> k, IReadOnlyList<IReadOnlyCollection<int>> alsoExact,
         Span<float> logits, WorkerPool pool, Scratch sc)
