@@ -14,7 +14,7 @@ internal static class PerplexityCommand
     public static Command Create(CliIO io)
     {
         var model = CommonOptions.Model();
-        var textFile = new Option<string?>("--file", "-f") { Description = "the text to score (not needed with --kl-divergence: the base file holds its tokens)" };
+        var textFile = new Option<string?>("--file", "-f") { Description = "the text to score, - for standard input (not needed with --kl-divergence: the base file holds its tokens)" };
         var ctx = new Option<int>("--ctx-size", "-c") { Description = "tokens per window; each is scored on its second half", DefaultValueFactory = _ => 512 };
         var batch = new Option<int>("--batch-size", "-b") { Description = "tokens per forward pass (shorter windows run several at once)", DefaultValueFactory = _ => 512 };
         var chunks = new Option<int>("--chunks") { Description = "score at most N windows (-1 = all)", DefaultValueFactory = _ => -1 };
@@ -38,7 +38,7 @@ internal static class PerplexityCommand
             if (p.GetValue(batch) < 1) throw new UserError($"--batch-size must be at least 1 (got {p.GetValue(batch)})");
             var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
             using var reader = compare ? OpenBase(basePath!) : null;
-            string? text = file is null ? null : ReadText(file);
+            string? text = file is null ? null : CommonOptions.ReadPromptFile(file, io);
 
             using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io);
             int vocab = lm.Model.Config.VocabSize;
@@ -96,13 +96,6 @@ internal static class PerplexityCommand
         if (!File.Exists(path)) throw new UserError($"base file not found: {path} (make it with --kl-divergence-base FILE, without --kl-divergence)");
         try { return new KlBaseFile.Reader(path); }
         catch (InvalidDataException e) { throw new UserError(e.Message); }
-    }
-
-    private static string ReadText(string path)
-    {
-        if (Directory.Exists(path)) throw new UserError($"{path} is a directory");
-        if (!File.Exists(path)) throw new UserError($"text file not found: {path}");
-        return File.ReadAllText(path);
     }
 
     private static void Print(TextWriter o, KlDivergenceReport r)
