@@ -49,6 +49,8 @@ public sealed class Evaluator : IDisposable
     {
         var c = Model.Config;
         int wanted = Validate(batch);
+        if (topK.Length > 0 && (topK.Length != wanted || alsoExact.Count != wanted)) // before any cache is written
+            throw new ArgumentException($"{wanted} rows want logits but {topK.Length} k and {alsoExact.Count} exact-row sets were given");
         if (batch.IsEmpty) return [];
         var s = _state;
         RunLayers(batch);
@@ -61,8 +63,6 @@ public sealed class Evaluator : IDisposable
         if (_logits.Length < wanted * c.VocabSize) _logits = new float[wanted * c.VocabSize];
         if (wanted == 0) return [];
         bool exactTopK = topK.Length > 0;
-        if (exactTopK && (topK.Length != wanted || alsoExact.Count != wanted))
-            throw new ArgumentException($"{wanted} rows want logits but {topK.Length} k and {alsoExact.Count} exact-row sets were given");
         foreach (int k in topK) exactTopK &= k > 0;
         var topKOutput = exactTopK ? Model.GetTopKOutput(Pool) : null;
         if (topKOutput is not null)
