@@ -18,27 +18,23 @@ public static unsafe class F16Probe
         F16Dot.ScaleForFourRows(x, xs);
         long bytes = (long)rows * k * 2;
         int reps = (int)Math.Max(1, 4_000_000_000L / bytes);
-        for (int rep = 0; rep < 1; rep++)
+        var xs4 = new float[4 * k];
+        for (int t = 0; t < 4; t++) F16Dot.ScaleForFourRows(x, xs4.AsSpan(t * k, k));
+        var sixteen = new float[16];
+        // GB/s of weights per token, by wall clock and per CPU-second of the process (the VM is often shared).
+        string Rate(int tokens, Action pass)
         {
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++)
-                for (int r = 0; r < rows; r++) F16Dot.DotFinite(new ReadOnlySpan<ushort>(w + (long)r * k, k), x);
-            double one = reps * (double)bytes / sw.Elapsed.TotalSeconds / 1e9;
-            sw.Restart();
-            for (int i = 0; i < reps; i++)
-                for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4(w + (long)r * k, k, xs, four);
-            double four4 = reps * (double)bytes / sw.Elapsed.TotalSeconds / 1e9;
-            Console.WriteLine($"F16 rows={rows} K={k} ({bytes / 1024} KB): one row {one:F1} GB/s, four rows {four4:F1} GB/s");
-            foreach (int ahead in new[] { 0, 512, 1024, 2048, 4096, 8192, 16384 })
-            {
-                F16Dot.PrefetchHalves = ahead;
-                sw.Restart();
-                for (int i = 0; i < reps; i++)
-                    for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4(w + (long)r * k, k, xs, four);
-                Console.WriteLine($"   four rows, in-loop prefetch {ahead * 2} bytes ahead per row: {reps * (double)bytes / sw.Elapsed.TotalSeconds / 1e9:F1} GB/s");
-            }
-            F16Dot.PrefetchHalves = 8192;
+            for (int i = 0; i < reps; i++) pass();
+            double wall = sw.Elapsed.TotalSeconds, used = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            double gb = (double)tokens * reps * bytes / 1e9;
+            return $"{gb / wall:F1} GB/s ({gb / used:F1} per CPU-second)";
         }
+        string one = Rate(1, () => { for (int r = 0; r < rows; r++) F16Dot.DotFinite(new ReadOnlySpan<ushort>(w + (long)r * k, k), x); });
+        string four4 = Rate(1, () => { for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4(w + (long)r * k, k, xs, four); });
+        string byFour = Rate(4, () => { fixed (float* px = xs4) for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4x4(w + (long)r * k, k, px, k, k, sixteen); });
+        Console.WriteLine($"F16 rows={rows} K={k} ({bytes / 1024} KB), GB/s of weights per token: one row {one}; four rows {four4}; four rows x four tokens {byFour}");
         NativeMemory.AlignedFree(w);
     }
 }

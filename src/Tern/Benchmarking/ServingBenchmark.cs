@@ -19,11 +19,11 @@ public static class ServingBenchmark
     /// each: tokens after the first (all prompts are read in the first step) over the time from the last first token
     /// to the last completion. Each repeat uses new prompts, so no prefix is reused.
     /// </summary>
-    public static BenchResult Aggregate(Model model, Tokenizer tokenizer, int threads, int streams, int tokens, int repeats, KvCacheType cache = KvCacheType.F32)
+    public static BenchResult Aggregate(Model model, Tokenizer tokenizer, int threads, int streams, int tokens, int repeats, KvCacheType cache = KvCacheType.F32, OpProfile? profile = null)
     {
         using var s = new Scheduler(model, tokenizer, new SchedulerOptions
         {
-            Slots = streams, Threads = threads, CacheType = cache, ContextSize = PromptTokens + tokens + 1, StepTokens = Math.Max(512, streams), MaxQueue = streams,
+            Slots = streams, Threads = threads, CacheType = cache, ContextSize = PromptTokens + tokens + 1, StepTokens = Math.Max(512, streams), MaxQueue = streams, Profile = profile,
         });
         var rng = new Random(99);
         var rates = new double[repeats];

@@ -155,6 +155,7 @@ public sealed class Scheduler : IDisposable
 
     private void Loop()
     {
+        OpProfile.Current = Options.Profile; // per thread: the forward passes run from here
         while (!_stopping)
         {
             bool worked;

@@ -27,6 +27,9 @@ public sealed record SchedulerOptions
     /// </summary>
     public bool TopKOutput { get; init; }
 
+    /// <summary>Time per operation of every forward pass the scheduler runs (`tern bench --parallel --profile`); null = off.</summary>
+    public OpProfile? Profile { get; init; }
+
     internal void Validate()
     {
         if (Slots is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(Slots), "slots must be between 1 and 256");

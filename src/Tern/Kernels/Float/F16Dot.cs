@@ -110,10 +110,10 @@ public static class F16Dot
 
     /// <summary>
     /// How far ahead (in halves) <see cref="DotFinite4"/> prefetches each of its four rows, one line per row every
-    /// 32 halves; 0 = off. 16 KB (about three 2B-4T rows) streamed 12.6–13.2 GB/s on one core against 9.3–10.6
+    /// 32 halves. 16 KB (about three 2B-4T rows) streamed 12.6–13.2 GB/s on one core against 9.3–10.6
     /// without (read probe 13.1; `Tern.Benchmarks -- f16 120000 2560`).
     /// </summary>
-    internal static int PrefetchHalves = 8192;
+    internal const int PrefetchHalves = 8192;
 
     /// <summary>Largest |x| for which <see cref="ScaleForFourRows"/> is exact (x·2¹¹² must stay finite).</summary>
     public const float MaxScaledInput = 65536f;
@@ -149,19 +149,31 @@ public static class F16Dot
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
             var keep = Vector512.Create(0x8FFFE000u);
             short* h0 = (short*)rows, h1 = (short*)(rows + stride), h2 = (short*)(rows + 2 * stride), h3 = (short*)(rows + 3 * stride);
-            int ahead = PrefetchHalves;
-            for (int i = 0; i < full; i += 16)
+            // One prefetch per row and 32 halves (a cache line), in a loop body without branches: a branch inside it
+            // made the JIT keep the accumulators on the stack (a store and reload on every chain, 2.6× slower in L2).
+            int i = 0;
+            for (; i + 32 <= full; i += 32)
             {
-                if (ahead > 0 && (i & 31) == 0)
-                {
-                    Sse.Prefetch0(h0 + i + ahead); Sse.Prefetch0(h1 + i + ahead);
-                    Sse.Prefetch0(h2 + i + ahead); Sse.Prefetch0(h3 + i + ahead);
-                }
+                Sse.Prefetch0(h0 + i + PrefetchHalves); Sse.Prefetch0(h1 + i + PrefetchHalves);
+                Sse.Prefetch0(h2 + i + PrefetchHalves); Sse.Prefetch0(h3 + i + PrefetchHalves);
                 var vx = Avx512F.LoadVector512(px + i);
-                s0 = Vector512.FusedMultiplyAdd((Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(Avx.LoadVector256(h0 + i)).AsUInt32(), 13) & keep).AsSingle(), vx, s0);
-                s1 = Vector512.FusedMultiplyAdd((Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(Avx.LoadVector256(h1 + i)).AsUInt32(), 13) & keep).AsSingle(), vx, s1);
-                s2 = Vector512.FusedMultiplyAdd((Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(Avx.LoadVector256(h2 + i)).AsUInt32(), 13) & keep).AsSingle(), vx, s2);
-                s3 = Vector512.FusedMultiplyAdd((Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(Avx.LoadVector256(h3 + i)).AsUInt32(), 13) & keep).AsSingle(), vx, s3);
+                s0 = Vector512.FusedMultiplyAdd(Widen(h0 + i, keep), vx, s0);
+                s1 = Vector512.FusedMultiplyAdd(Widen(h1 + i, keep), vx, s1);
+                s2 = Vector512.FusedMultiplyAdd(Widen(h2 + i, keep), vx, s2);
+                s3 = Vector512.FusedMultiplyAdd(Widen(h3 + i, keep), vx, s3);
+                vx = Avx512F.LoadVector512(px + i + 16);
+                s0 = Vector512.FusedMultiplyAdd(Widen(h0 + i + 16, keep), vx, s0);
+                s1 = Vector512.FusedMultiplyAdd(Widen(h1 + i + 16, keep), vx, s1);
+                s2 = Vector512.FusedMultiplyAdd(Widen(h2 + i + 16, keep), vx, s2);
+                s3 = Vector512.FusedMultiplyAdd(Widen(h3 + i + 16, keep), vx, s3);
+            }
+            if (i < full) // one 16-value chunk left
+            {
+                var vx = Avx512F.LoadVector512(px + i);
+                s0 = Vector512.FusedMultiplyAdd(Widen(h0 + i, keep), vx, s0);
+                s1 = Vector512.FusedMultiplyAdd(Widen(h1 + i, keep), vx, s1);
+                s2 = Vector512.FusedMultiplyAdd(Widen(h2 + i, keep), vx, s2);
+                s3 = Vector512.FusedMultiplyAdd(Widen(h3 + i, keep), vx, s3);
             }
             Span<float> lanes = stackalloc float[FloatDot.Lanes];
             Finish(s0, h0, px, full, n, lanes, out result[0]);
@@ -169,6 +181,64 @@ public static class F16Dot
             Finish(s2, h2, px, full, n, lanes, out result[2]);
             Finish(s3, h3, px, full, n, lanes, out result[3]);
         }
+    }
+
+    /// <summary>True when <see cref="DotFinite4x4"/> runs (AVX-512, rows of at least 16 values).</summary>
+    public static bool FourTokensSupported(int length) => Avx512F.IsSupported && length >= FloatDot.Lanes;
+
+    /// <summary>
+    /// <see cref="DotFinite4"/> of four rows against four tokens at once (a batch of decoding sequences):
+    /// result[4t + i] for row i and token t, whose scaled activations are at <paramref name="xs"/> + t·<paramref name="xStride"/>.
+    /// Two rows at a time: each 16-value chunk of a row is converted once and multiplied into all four tokens (the
+    /// conversion's three operations shared four ways), eight independent chains. Each chain adds the same products in
+    /// the same order as <see cref="DotFinite4"/>'s for that row and token: the same bits.
+    /// </summary>
+    public static unsafe void DotFinite4x4(ushort* rows, long stride, float* xs, long xStride, int n, Span<float> result)
+    {
+        int full = n - n % FloatDot.Lanes;
+        if (!FourTokensSupported(n)) throw new NotSupportedException("DotFinite4x4 needs AVX-512 and at least 16 values");
+        _ = result[15];
+        float* acc = stackalloc float[16 * FloatDot.Lanes]; // [token][row][lane]
+        short* h0 = (short*)rows, h1 = (short*)(rows + stride), h2 = (short*)(rows + 2 * stride), h3 = (short*)(rows + 3 * stride);
+        TwoRowsFourTokens(h0, h1, xs, xStride, full, acc);
+        TwoRowsFourTokens(h2, h3, xs, xStride, full, acc + 2 * FloatDot.Lanes);
+        for (int j = 0; j < 16; j++)
+        {
+            short* h = (j % 4) switch { 0 => h0, 1 => h1, 2 => h2, _ => h3 };
+            Finish(h, xs + j / 4 * xStride, full, n, new Span<float>(acc + j * FloatDot.Lanes, FloatDot.Lanes), out result[j]);
+        }
+    }
+
+    /// <summary>
+    /// The lanes of rows h0, h1 × four tokens over the whole 16-value chunks, to acc[(4t + i)·16] for row i of the pair.
+    /// Eight chains, two converted chunks, one activation vector and the mask in registers (with 16 chains the JIT
+    /// stored every chain to the stack on each iteration).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void TwoRowsFourTokens(short* h0, short* h1, float* xs, long xStride, int full, float* acc)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        var keep = Vector512.Create(0x8FFFE000u);
+        float* x0 = xs, x1 = xs + xStride, x2 = xs + 2 * xStride, x3 = xs + 3 * xStride;
+        for (int i = 0; i < full; i += 16)
+        {
+            Sse.Prefetch0(h0 + i + PrefetchHalves); Sse.Prefetch0(h1 + i + PrefetchHalves); // each line twice: no branch in the loop
+            var w0 = Widen(h0 + i, keep);
+            var w1 = Widen(h1 + i, keep);
+            var v = Avx512F.LoadVector512(x0 + i);
+            a0 = Vector512.FusedMultiplyAdd(w0, v, a0); b0 = Vector512.FusedMultiplyAdd(w1, v, b0);
+            v = Avx512F.LoadVector512(x1 + i);
+            a1 = Vector512.FusedMultiplyAdd(w0, v, a1); b1 = Vector512.FusedMultiplyAdd(w1, v, b1);
+            v = Avx512F.LoadVector512(x2 + i);
+            a2 = Vector512.FusedMultiplyAdd(w0, v, a2); b2 = Vector512.FusedMultiplyAdd(w1, v, b2);
+            v = Avx512F.LoadVector512(x3 + i);
+            a3 = Vector512.FusedMultiplyAdd(w0, v, a3); b3 = Vector512.FusedMultiplyAdd(w1, v, b3);
+        }
+        const int T = 4 * FloatDot.Lanes; // one token's four rows
+        Avx512F.Store(acc, a0); Avx512F.Store(acc + FloatDot.Lanes, b0);
+        Avx512F.Store(acc + T, a1); Avx512F.Store(acc + T + FloatDot.Lanes, b1);
+        Avx512F.Store(acc + 2 * T, a2); Avx512F.Store(acc + 2 * T + FloatDot.Lanes, b2);
+        Avx512F.Store(acc + 3 * T, a3); Avx512F.Store(acc + 3 * T + FloatDot.Lanes, b3);
     }
 
     /// <summary>
@@ -189,21 +259,16 @@ public static class F16Dot
             Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
             var keep = Vector256.Create(0x8FFFE000u);
             short* h0 = (short*)rows, h1 = (short*)(rows + stride), h2 = (short*)(rows + 2 * stride), h3 = (short*)(rows + 3 * stride);
-            int ahead = PrefetchHalves;
-            for (int i = 0; i < full; i += 16)
+            // As in the 512-bit form: the prefetches once per 32 halves without a branch in the loop body.
+            int i = 0;
+            for (; i + 32 <= full; i += 32)
             {
-                if (ahead > 0 && (i & 31) == 0)
-                {
-                    Sse.Prefetch0(h0 + i + ahead); Sse.Prefetch0(h1 + i + ahead);
-                    Sse.Prefetch0(h2 + i + ahead); Sse.Prefetch0(h3 + i + ahead);
-                }
-                var xl = Avx.LoadVector256(px + i);
-                var xh = Avx.LoadVector256(px + i + 8);
-                a0 = Vector256.FusedMultiplyAdd(Widen(h0 + i, keep), xl, a0); b0 = Vector256.FusedMultiplyAdd(Widen(h0 + i + 8, keep), xh, b0);
-                a1 = Vector256.FusedMultiplyAdd(Widen(h1 + i, keep), xl, a1); b1 = Vector256.FusedMultiplyAdd(Widen(h1 + i + 8, keep), xh, b1);
-                a2 = Vector256.FusedMultiplyAdd(Widen(h2 + i, keep), xl, a2); b2 = Vector256.FusedMultiplyAdd(Widen(h2 + i + 8, keep), xh, b2);
-                a3 = Vector256.FusedMultiplyAdd(Widen(h3 + i, keep), xl, a3); b3 = Vector256.FusedMultiplyAdd(Widen(h3 + i + 8, keep), xh, b3);
+                Sse.Prefetch0(h0 + i + PrefetchHalves); Sse.Prefetch0(h1 + i + PrefetchHalves);
+                Sse.Prefetch0(h2 + i + PrefetchHalves); Sse.Prefetch0(h3 + i + PrefetchHalves);
+                Chunk256(h0, h1, h2, h3, px, i, keep, ref a0, ref b0, ref a1, ref b1, ref a2, ref b2, ref a3, ref b3);
+                Chunk256(h0, h1, h2, h3, px, i + 16, keep, ref a0, ref b0, ref a1, ref b1, ref a2, ref b2, ref a3, ref b3);
             }
+            if (i < full) Chunk256(h0, h1, h2, h3, px, i, keep, ref a0, ref b0, ref a1, ref b1, ref a2, ref b2, ref a3, ref b3);
             Span<float> lanes = stackalloc float[FloatDot.Lanes];
             a0.CopyTo(lanes); b0.CopyTo(lanes[8..]); Finish(h0, px, full, n, lanes, out result[0]);
             a1.CopyTo(lanes); b1.CopyTo(lanes[8..]); Finish(h1, px, full, n, lanes, out result[1]);
@@ -211,6 +276,25 @@ public static class F16Dot
             a3.CopyTo(lanes); b3.CopyTo(lanes[8..]); Finish(h3, px, full, n, lanes, out result[3]);
         }
     }
+
+    /// <summary>16 values of each of four rows into their two 8-lane accumulators (<see cref="DotFinite4x256"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Chunk256(short* h0, short* h1, short* h2, short* h3, float* px, int i, Vector256<uint> keep,
+        ref Vector256<float> a0, ref Vector256<float> b0, ref Vector256<float> a1, ref Vector256<float> b1,
+        ref Vector256<float> a2, ref Vector256<float> b2, ref Vector256<float> a3, ref Vector256<float> b3)
+    {
+        var xl = Avx.LoadVector256(px + i);
+        var xh = Avx.LoadVector256(px + i + 8);
+        a0 = Vector256.FusedMultiplyAdd(Widen(h0 + i, keep), xl, a0); b0 = Vector256.FusedMultiplyAdd(Widen(h0 + i + 8, keep), xh, b0);
+        a1 = Vector256.FusedMultiplyAdd(Widen(h1 + i, keep), xl, a1); b1 = Vector256.FusedMultiplyAdd(Widen(h1 + i + 8, keep), xh, b1);
+        a2 = Vector256.FusedMultiplyAdd(Widen(h2 + i, keep), xl, a2); b2 = Vector256.FusedMultiplyAdd(Widen(h2 + i + 8, keep), xh, b2);
+        a3 = Vector256.FusedMultiplyAdd(Widen(h3 + i, keep), xl, a3); b3 = Vector256.FusedMultiplyAdd(Widen(h3 + i + 8, keep), xh, b3);
+    }
+
+    /// <summary>Sixteen F16 values at h as their float32 bits · 2⁻¹¹² (see <see cref="DotFinite"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> Widen(short* h, Vector512<uint> keep) =>
+        (Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(Avx.LoadVector256(h)).AsUInt32(), 13) & keep).AsSingle();
 
     /// <summary>Eight F16 values at h as their float32 bits · 2⁻¹¹² (see <see cref="DotFinite"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -44,31 +44,9 @@ public sealed class FloatLinear : Linear
 
     public override void ComputeRows(LinearInput x, Span<float> y, int row0, int row1)
     {
-        if (x.Count == 1 && Weights.Type == Gguf.GgmlType.F16)
+        if (Weights.Type == Gguf.GgmlType.F16 && (x.Count == 1 || (AllFinite && F16Dot.FourRowsSupported(In))))
         {
-            // One token (generation): convert in registers instead of widening each row to memory first.
-            var xt = x.Row(0);
-            int r = row0;
-            var xs = t_row is { } sb && sb.Length >= In ? sb.AsSpan(0, In) : (t_row = new float[Math.Max(In, 4096)]).AsSpan(0, In);
-            if (row1 - row0 >= 4 && AllFinite && F16Dot.FourRowsSupported(In) && F16Dot.ScaleForFourRows(xt, xs))
-            {
-                // Four rows at a time (contiguous in the file); DotFinite4 prefetches inside its loop (a burst of
-                // whole-row prefetches per step measured slower).
-                Span<float> four = stackalloc float[4];
-                for (; r + 4 <= row1; r += 4)
-                {
-                    unsafe { F16Dot.DotFinite4((ushort*)(Weights.Data + r * Weights.RowBytes), Weights.RowBytes / 2, xs, four); }
-                    for (int i = 0; i < 4; i++) y[r + i] = ExtraScale == 1f ? four[i] : four[i] * ExtraScale;
-                }
-            }
-            for (; r < row1; r++)
-            {
-                // Rows are short (5 KB for 2B-4T): ask for the row after next ourselves, the hardware prefetcher ramps up too slowly.
-                if (r + PrefetchRows < row1) Prefetch(Weights.RowData(r + PrefetchRows));
-                var halves = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(Weights.RowData(r));
-                float v = AllFinite ? F16Dot.DotFinite(halves, xt) : F16Dot.Dot(halves, xt);
-                y[r] = ExtraScale == 1f ? v : v * ExtraScale;
-            }
+            ComputeRowsF16(x, y, row0, row1);
             return;
         }
         var row = t_row is { } b && b.Length >= In ? b.AsSpan(0, In) : (t_row = new float[Math.Max(In, 4096)]).AsSpan(0, In);
@@ -78,6 +56,60 @@ public sealed class FloatLinear : Linear
             for (int t = 0; t < x.Count; t++)
             {
                 float v = FloatDot.Dot(row, x.Row(t));
+                y[t * Out + r] = ExtraScale == 1f ? v : v * ExtraScale;
+            }
+        }
+    }
+
+    [ThreadStatic] private static float[]? t_scaled;
+
+    /// <summary>
+    /// F16 rows converted in registers instead of widened to memory first. Blocks of four rows (contiguous in the file)
+    /// go through <see cref="F16Dot.DotFinite4x4"/> per four tokens and <see cref="F16Dot.DotFinite4"/> per token left:
+    /// the first call streams the block from memory, the others find its 20 KB (2B-4T) in cache, so a batch of
+    /// decoding sequences reads the output matrix once. Every value is the single-row <see cref="F16Dot.Dot"/>'s,
+    /// whichever path computes it.
+    /// </summary>
+    private void ComputeRowsF16(LinearInput x, Span<float> y, int row0, int row1)
+    {
+        int tokens = x.Count, r = row0;
+        var xs = t_scaled is { } sb && sb.Length >= tokens * In ? sb.AsSpan(0, tokens * In) : (t_scaled = new float[Math.Max(tokens * In, 4096)]).AsSpan(0, tokens * In);
+        bool scaled = row1 - row0 >= 4 && AllFinite && F16Dot.FourRowsSupported(In);
+        for (int t = 0; t < tokens && scaled; t++) scaled = F16Dot.ScaleForFourRows(x.Row(t), xs.Slice(t * In, In));
+        if (scaled)
+        {
+            // DotFinite4 prefetches inside its loop (a burst of whole-row prefetches per step measured slower).
+            Span<float> four = stackalloc float[16];
+            bool byFour = tokens >= 4 && F16Dot.FourTokensSupported(In);
+            for (; r + 4 <= row1; r += 4)
+            {
+                unsafe
+                {
+                    var rows = (ushort*)(Weights.Data + r * Weights.RowBytes);
+                    int t = 0;
+                    if (byFour)
+                        fixed (float* px = xs)
+                            for (; t + 4 <= tokens; t += 4)
+                            {
+                                F16Dot.DotFinite4x4(rows, Weights.RowBytes / 2, px + (long)t * In, In, In, four);
+                                for (int j = 0; j < 16; j++) y[(t + j / 4) * Out + r + j % 4] = ExtraScale == 1f ? four[j] : four[j] * ExtraScale;
+                            }
+                    for (; t < tokens; t++)
+                    {
+                        F16Dot.DotFinite4(rows, Weights.RowBytes / 2, xs.Slice(t * In, In), four[..4]);
+                        for (int i = 0; i < 4; i++) y[t * Out + r + i] = ExtraScale == 1f ? four[i] : four[i] * ExtraScale;
+                    }
+                }
+            }
+        }
+        for (; r < row1; r++)
+        {
+            // Rows are short (5 KB for 2B-4T): ask for the row after next ourselves, the hardware prefetcher ramps up too slowly.
+            if (r + PrefetchRows < row1) Prefetch(Weights.RowData(r + PrefetchRows));
+            var halves = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(Weights.RowData(r));
+            for (int t = 0; t < tokens; t++)
+            {
+                float v = AllFinite ? F16Dot.DotFinite(halves, x.Row(t)) : F16Dot.Dot(halves, x.Row(t));
                 y[t * Out + r] = ExtraScale == 1f ? v : v * ExtraScale;
             }
         }
