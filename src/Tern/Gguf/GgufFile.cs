@@ -102,7 +102,7 @@ public sealed unsafe class GgufFile : IDisposable
             foreach (var (name, dims, type, offset) in infos)
             {
                 if (!GgmlTypeInfo.IsKnown(type))
-                    throw new GgufFormatException($"tensor '{name}' has unknown or unsupported type id {(uint)type}");
+                    throw new GgufFormatException($"tensor '{name}' is {GgmlTypeInfo.DescribeUnsupported((uint)type)}");
                 long? size = GgmlTypeInfo.ByteSize(type, dims);
                 if (size is null)
                     throw new GgufFormatException($"tensor '{name}' shape [{string.Join(", ", dims)}] does not fit type {type} (block size {GgmlTypeInfo.Geometry(type)!.Value.BlockSize}) or overflows");
