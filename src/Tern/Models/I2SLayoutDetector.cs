@@ -32,6 +32,7 @@ public static unsafe class I2SLayoutDetector
     public const double MinimumRatio = 1.25;
     private const int MaxLayers = 4;
     private const int MaxUnits = 512; // hidden units sampled per layer (whole 128-value chunks)
+    private const long MaxWidth = 1 << 20;
 
     public static I2SLayoutDecision Decide(GgufFile file, I2SBlockLayout? requested)
     {
@@ -83,6 +84,8 @@ public static unsafe class I2SLayoutDetector
             if (up is null || down is null) break;
             if (up.Type != GgmlType.I2_S || down.Type != GgmlType.I2_S) continue;
             if (up.Dims.Length != 2 || down.Dims.Length != 2 || up.Dims[0] != down.Dims[1] || up.Dims[1] != down.Dims[0]) continue;
+            if (up.Dims[0] > MaxWidth || up.Dims[1] > MaxWidth) continue; // no real model is this wide; keeps the sample arrays small
+
             result.Add((up, down));
         }
         return result;
