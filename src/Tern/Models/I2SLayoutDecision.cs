@@ -7,7 +7,7 @@ public enum I2SLayoutSource
 {
     /// <summary>The caller said which (<see cref="ModelOptions.I2SLayout"/>, <c>--i2s-layout</c>).</summary>
     Override,
-    /// <summary>The file says so in <see cref="I2SLayoutDetector.MetadataKey"/> (Tern's own writers set it; bitnet.cpp writes nothing).</summary>
+    /// <summary>The file says so in <see cref="I2SLayoutDetector.MetadataKey"/> (Tern's dummy writer sets it; bitnet.cpp writes nothing).</summary>
     Metadata,
     /// <summary>The file has no I2_S tensor; the layout does not matter.</summary>
     NoI2STensors,
