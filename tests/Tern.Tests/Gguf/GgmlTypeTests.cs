@@ -33,4 +33,14 @@ public class GgmlTypeTests
             Assert.Contains("TQ2_0", m);
         }
     }
+
+    [Fact]
+    public void I2SRowsOfWholeArmBlocksButNotWhole128Chunks_AreRefusedSayingWhy()
+    {
+        var e = Assert.Throws<GgufFormatException>(() => new TestGguf(("blk.0.ffn_down.weight", GgmlType.I2_S, [192, 2], new byte[192 * 2 / 4 + 32])));
+        Assert.Contains("rows of 192 values", e.Message);
+        Assert.Contains("ARM layout", e.Message);
+        var plain = Assert.Throws<GgufFormatException>(() => new TestGguf(("w", GgmlType.I2_S, [100, 2], new byte[82])));
+        Assert.Contains("does not fit type I2_S", plain.Message);
+    }
 }
