@@ -27,10 +27,13 @@ public sealed class TernModel : IDisposable
     /// <summary>The model id reported in responses (the file name without its extension).</summary>
     public string Id { get; }
 
-    /// <summary>Loads a GGUF model and starts its scheduler (4 slots unless <paramref name="options"/> say otherwise).</summary>
-    public static TernModel Load(string path, SchedulerOptions? options = null)
+    /// <summary>
+    /// Loads a GGUF model and starts its scheduler (4 slots unless <paramref name="options"/> say otherwise);
+    /// <paramref name="modelOptions"/> choose the kernel or the I2_S layout (<see cref="ModelOptions"/>).
+    /// </summary>
+    public static TernModel Load(string path, SchedulerOptions? options = null, ModelOptions? modelOptions = null)
     {
-        var model = Model.Load(path);
+        var model = Model.Load(path, modelOptions);
         try
         {
             var tokenizer = Tokenizer.FromGguf(model.File);

@@ -27,6 +27,8 @@ internal static class BenchCommand
         var parallel = new Option<string?>("--parallel", "-np") { Description = "also measure N concurrent streams through the scheduler, comma-separated (e.g. 1,4,8): aggregate generation, and the time to first token of a -p prompt beside N-1 decoding streams" };
         var withLoad = new Option<int>("--with-load") { Description = "run N competing busy processes during the measurements (a shared machine), killed afterwards" };
         var cmd = new Command("bench", "Measure prompt processing and generation speed.") { model, prompt, gen, threads, repeats, output, noBandwidth, cache, topK, profile, parallel, withLoad };
+        var i2sLayout = CommonOptions.I2SLayout();
+        cmd.Options.Add(i2sLayout);
         cmd.SetGuardedAction(io, p =>
         {
             var pp = ParseList(p.GetValue(prompt)!, "--n-prompt", 0);
@@ -40,10 +42,12 @@ internal static class BenchCommand
             if (format is not ("md" or "json" or "csv")) throw new UserError($"unknown --output '{format}' (md, json or csv)");
             var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
             var streams = p.GetValue(parallel) is { } list ? ParseList(list, "--parallel", 1) : null;
+            var layout = CommonOptions.ParseI2SLayout(p.GetValue(i2sLayout));
             string path = CommonOptions.ResolveModel(p.GetValue(model), io);
 
             var load = Stopwatch.StartNew();
-            using var m = Model.Load(path);
+            using var m = Model.Load(path, new ModelOptions { I2SLayout = layout });
+            CommonOptions.ReportI2SLayout(m, io);
             double loadMs = load.Elapsed.TotalMilliseconds;
             var rows = new List<Row>();
             long peakRss = 0;

@@ -19,6 +19,7 @@ internal static class ChatCommand
         var template = new Option<string?>("--chat-template") { Description = "chat format: " + string.Join(", ", ChatTemplateChoice.Names) + ", or a Jinja template FILE (default: the model's)", HelpName = "NAME|FILE" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "print each reply's token counts and speeds (on stderr)" };
         var threads = CommonOptions.Threads();
+        var i2sLayout = CommonOptions.I2SLayout();
         var ctx = CommonOptions.Context();
         var cache = CommonOptions.CacheType();
         var topK = CommonOptions.TopKOutput();
@@ -28,13 +29,14 @@ internal static class ChatCommand
             model, system, count, template, verbose, threads, ctx, cache, topK,
         };
         sampling.AddTo(cmd);
+        cmd.Options.Add(i2sLayout);
         cmd.SetGuardedAction(io, p =>
         {
             if (p.GetValue(count) < -1) throw new UserError("--n-predict must be -1 or more");
             var samplerOptions = sampling.Read(p);
             var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
             ChatTemplateChoice.Check(p.GetValue(template));
-            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io);
+            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io, p.GetValue(i2sLayout));
             var chosen = ChatTemplateChoice.For(p.GetValue(template), lm.Model.File, lm.Tokenizer);
             io.Err.WriteLine($"chat template: {chosen.Name}" + (chosen.Note is { } note ? $" ({note})" : ""));
             using var seq = new Sequence(lm.Model, CommonOptions.ContextSize(p.GetValue(ctx), lm.Model, cacheType), cacheType);

@@ -3,6 +3,7 @@ using Tern.Download;
 using Tern.Inference;
 using Tern.Models;
 using Tern.Sampling;
+using Tern.Tensors;
 using Tern.Threading;
 
 namespace Tern.Cli.Commands;
@@ -39,6 +40,27 @@ internal static class CommonOptions
     {
         Description = "exact top-k output layer: scan an int8 copy of the output matrix, recompute the possible top-k rows exactly (same tokens, fewer bytes; greedy or top-k sampling)",
     };
+
+    public static Option<string> I2SLayout() => new("--i2s-layout")
+    {
+        Description = "I2_S block layout: auto (from the file), x86 (bitnet.cpp on x86, Microsoft's files) or arm (bitnet.cpp's llama-quantize on ARM since Nov 2025)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>The --i2s-layout value as a load option: null for auto.</summary>
+    public static I2SBlockLayout? ParseI2SLayout(string? s) => (s ?? "auto").ToLowerInvariant() switch
+    {
+        "auto" => null,
+        var v => I2SLayoutDecision.Parse(v) ?? throw new UserError($"unknown --i2s-layout '{s}' (auto, x86 or arm)"),
+    };
+
+    /// <summary>Says on stderr how the I2_S layout was chosen when it was not plain (an ARM file, or a guess).</summary>
+    public static void ReportI2SLayout(Model model, CliIO io)
+    {
+        var d = model.I2SLayout;
+        if (d.Source == I2SLayoutSource.Assumed) io.Err.WriteLine($"warning: {d}");
+        else if (d.Layout == I2SBlockLayout.Arm) io.Err.WriteLine($"{d}; repacked at load");
+    }
 
     public static Option<bool> Force() => new("--force") { Description = "overwrite the output file if it exists" };
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Tern.Dummy;
 using Tern.Gguf;
+using Tern.Models;
 
 namespace Tern.Cli.Commands;
 
@@ -17,6 +18,8 @@ internal static class DummyCommand
         var shards = new Option<int>("--shards") { Description = "hf: number of safetensors shards (more than 1 writes model.safetensors.index.json)", DefaultValueFactory = _ => 1 };
         var preset = new Option<string>("--preset") { Description = "shape: " + string.Join(", ", DummyModelSpec.PresetNames), DefaultValueFactory = _ => "tiny" };
         var type = new Option<string>("--type") { Description = "ternary type: i2_s, tq2_0 or tq1_0", DefaultValueFactory = _ => "i2_s" };
+        var i2sLayout = new Option<string>("--i2s-layout") { Description = "i2_s block layout: x86 (bitnet.cpp on x86) or arm (bitnet.cpp's ARM quantizer), to test loading files made on ARM", DefaultValueFactory = _ => "x86" };
+        var layoutKey = new Option<bool>("--no-layout-key") { Description = "i2_s: leave out the tern.i2_s.layout metadata, as bitnet.cpp does (the loader must then tell the layout from the weights)" };
         var embdType = new Option<string>("--embd-type") { Description = "embedding/output type: f16 or f32", DefaultValueFactory = _ => "f16" };
         var arch = new Option<string?>("--arch") { Description = "architecture: " + string.Join(", ", DummyModelSpec.Architectures) };
         var layers = new Option<int?>("--layers") { Description = "number of layers" };
@@ -30,7 +33,7 @@ internal static class DummyCommand
         var force = CommonOptions.Force();
         var cmd = new Command("dummy", "Write a random-weight model for tests and benchmarks.")
         {
-            output, format, weights, linearClass, shards, preset, type, embdType, arch, layers, hidden, ffn, heads, kvHeads, vocab, ctx, seed, force,
+            output, format, weights, linearClass, shards, preset, type, i2sLayout, layoutKey, embdType, arch, layers, hidden, ffn, heads, kvHeads, vocab, ctx, seed, force,
         };
         cmd.SetGuardedAction(io, p =>
         {
@@ -58,6 +61,8 @@ internal static class DummyCommand
                     "tq1_0" => GgmlType.TQ1_0,
                     var t => throw new UserError($"unknown --type '{t}' (i2_s, tq2_0 or tq1_0)"),
                 },
+                I2SLayout = I2SLayoutDecision.Parse(p.GetValue(i2sLayout)) ?? throw new UserError($"unknown --i2s-layout '{p.GetValue(i2sLayout)}' (x86 or arm)"),
+                WriteI2SLayoutKey = !p.GetValue(layoutKey),
                 EmbeddingType = p.GetValue(embdType)!.ToLowerInvariant() switch
                 {
                     "f16" => GgmlType.F16,
@@ -100,7 +105,7 @@ internal static class DummyCommand
                 return 0;
             }
             DummyModelWriter.Write(path, spec);
-            io.Err.WriteLine($"wrote {path}: {spec.Architecture}, {spec.Layers} layers, dim {spec.Dim}, ffn {spec.FfnDim}, heads {spec.Heads}/{spec.KvHeads}, vocab {spec.VocabSize}, {spec.WeightType}, {new FileInfo(path).Length:N0} bytes in {clock.Elapsed.TotalSeconds:F1} s");
+            io.Err.WriteLine($"wrote {path}: {spec.Architecture}, {spec.Layers} layers, dim {spec.Dim}, ffn {spec.FfnDim}, heads {spec.Heads}/{spec.KvHeads}, vocab {spec.VocabSize}, {spec.WeightType}{(spec.WeightType == GgmlType.I2_S ? $" ({I2SLayoutDecision.Name(spec.I2SLayout)} layout)" : "")}, {new FileInfo(path).Length:N0} bytes in {clock.Elapsed.TotalSeconds:F1} s");
             return 0;
         });
         return cmd;

@@ -15,16 +15,18 @@ internal static class EvalCommand
         var logitsOut = new Option<string?>("--logits-out") { Description = "write float32 logits [n_tokens][n_vocab] to FILE" };
         var oneByOne = new Option<bool>("--one-by-one") { Description = "feed one token per forward pass instead of one batch" };
         var threads = CommonOptions.Threads();
+        var i2sLayout = CommonOptions.I2SLayout();
         var ctx = CommonOptions.Context();
         var cache = CommonOptions.CacheType();
         var force = CommonOptions.Force();
         var cmd = new Command("eval", "Evaluate tokens and write their logits.") { model, tokens, logitsOut, oneByOne, threads, ctx, cache, force };
+        cmd.Options.Add(i2sLayout);
         cmd.SetGuardedAction(io, p =>
         {
             string? outPath = p.GetValue(logitsOut);
             if (outPath != null) CommonOptions.CheckOutput(outPath, p.GetValue(force));
             var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
-            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io, useDefault: false), p.GetValue(threads), io);
+            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io, useDefault: false), p.GetValue(threads), io, p.GetValue(i2sLayout));
             int vocab = lm.Model.Config.VocabSize;
             var ids = CommonOptions.ParseIds(p.GetValue(tokens)!, vocab);
             int ctxSize = p.GetValue(ctx) > 0 ? p.GetValue(ctx) : Math.Max(ids.Length, CommonOptions.ContextSize(0, lm.Model, cacheType));

@@ -15,6 +15,7 @@ internal static class GenerateCommand
         var tokens = new Option<string?>("--tokens") { Description = "prompt as token ids, e.g. \"128000 9906\" (no BOS is added)" };
         var count = new Option<int>("--n-predict", "-n") { Description = "tokens to generate (-1 = until end of text or a full context)", DefaultValueFactory = _ => -1 };
         var threads = CommonOptions.Threads();
+        var i2sLayout = CommonOptions.I2SLayout();
         var ctx = CommonOptions.Context();
         var cache = CommonOptions.CacheType();
         var idsOut = new Option<string?>("--ids-out") { Description = "write the generated token ids to FILE, one per line" };
@@ -31,6 +32,7 @@ internal static class GenerateCommand
             model, prompt, promptFile, tokens, count, threads, ctx, cache, idsOut, noDisplay, ignoreEos, force, topK, reverse, contextShift, keep,
         };
         sampling.AddTo(cmd);
+        cmd.Options.Add(i2sLayout);
         cmd.SetGuardedAction(io, p =>
         {
             int n = p.GetValue(count);
@@ -44,7 +46,7 @@ internal static class GenerateCommand
             var samplerOptions = sampling.Read(p);
             var cacheType = CommonOptions.ParseCacheType(p.GetValue(cache));
 
-            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io);
+            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io, p.GetValue(i2sLayout));
             int[] input = ids != null
                 ? CommonOptions.ParseIds(ids, lm.Model.Config.VocabSize)
                 : lm.Tokenizer.Encode(text!, lm.Tokenizer.AddBosByDefault, parseSpecial: true);

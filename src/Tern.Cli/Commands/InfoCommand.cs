@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Tern.Gguf;
+using Tern.Models;
 
 namespace Tern.Cli.Commands;
 
@@ -31,6 +32,8 @@ internal static class InfoCommand
                 var byType = f.Tensors.GroupBy(t => t.Type).Select(g => $"{g.Key}: {g.Count()} ({g.Sum(t => t.ByteSize):N0} bytes)");
                 o.WriteLine($"  total {f.Tensors.Sum(t => t.ByteSize):N0} bytes; " + string.Join(", ", byType));
             }
+            var layout = I2SLayoutDetector.Decide(f, null);
+            if (layout.Source != I2SLayoutSource.NoI2STensors) o.WriteLine(layout.ToString());
             return 0;
         });
         return cmd;

@@ -19,6 +19,7 @@ internal static class PerplexityCommand
         var batch = new Option<int>("--batch-size", "-b") { Description = "tokens per forward pass (shorter windows run several at once)", DefaultValueFactory = _ => 512 };
         var chunks = new Option<int>("--chunks") { Description = "score at most N windows (-1 = all)", DefaultValueFactory = _ => -1 };
         var threads = CommonOptions.Threads();
+        var i2sLayout = CommonOptions.I2SLayout();
         var cache = CommonOptions.CacheType();
         var klBase = new Option<string?>("--kl-divergence-base") { Description = "save this run's log-probabilities to FILE, or with --kl-divergence compare against it" };
         var kl = new Option<bool>("--kl-divergence") { Description = "compare against the --kl-divergence-base FILE: KL divergence, Δp, same top token" };
@@ -27,6 +28,7 @@ internal static class PerplexityCommand
         {
             model, textFile, ctx, batch, chunks, threads, cache, klBase, kl, force,
         };
+        cmd.Options.Add(i2sLayout);
         cmd.SetGuardedAction(io, p =>
         {
             string? basePath = p.GetValue(klBase), file = p.GetValue(textFile);
@@ -40,7 +42,7 @@ internal static class PerplexityCommand
             using var reader = compare ? OpenBase(basePath!) : null;
             string? text = file is null ? null : CommonOptions.ReadPromptFile(file, io);
 
-            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io);
+            using var lm = new LoadedModel(CommonOptions.ResolveModel(p.GetValue(model), io), p.GetValue(threads), io, p.GetValue(i2sLayout));
             int vocab = lm.Model.Config.VocabSize;
             int[] tokens;
             var options = new PerplexityOptions

@@ -28,6 +28,8 @@ internal static class ServeCommand
         {
             model, host, port, parallel, threads, ctx, cache, apiKey, maxQueue, cors, kvBudget, alias, batch, topK,
         };
+        var i2sLayout = CommonOptions.I2SLayout();
+        cmd.Options.Add(i2sLayout);
         cmd.SetGuardedAction(io, p =>
         {
             int threadCount = CommonOptions.CheckThreads(p.GetValue(threads), io);
@@ -37,10 +39,12 @@ internal static class ServeCommand
             if (p.GetValue(maxQueue) < 0) throw new UserError("--max-queue must be 0 or more");
             if (p.GetValue(batch) < 1) throw new UserError("--batch-size must be at least 1");
             if (p.GetValue(ctx) < 0) throw new UserError("--ctx-size must be positive");
+            var layout = CommonOptions.ParseI2SLayout(p.GetValue(i2sLayout));
             string path = CommonOptions.ResolveModel(p.GetValue(model), io);
             var options = new ServerOptions
             {
                 ModelPath = path,
+                I2SLayout = layout,
                 ModelAlias = p.GetValue(alias),
                 Host = p.GetValue(host)!,
                 Port = p.GetValue(port),
@@ -78,6 +82,7 @@ internal static class ServeCommand
             try { await server.WaitUntilReadyAsync(stop.Token); }
             catch (OperationCanceledException) { return 130; }
             var h = server.Host;
+            CommonOptions.ReportI2SLayout(h.Model, io);
             io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ready: {h.ModelId} | {h.Model.Config} | kernel {h.Model.Kernel.Name} | {h.Scheduler.SlotCount} slots × {h.Scheduler.ContextSize} tokens | {CommonOptions.ThreadCount(h.Scheduler.Threads)} | KV budget {h.Scheduler.Budget.Limit / (1 << 20)} MiB | chat template {h.Template.Name}"));
             io.Err.WriteLine($"open {server.BaseAddress} in a browser, or point an OpenAI client at {server.BaseAddress}v1 — Ctrl-C stops");

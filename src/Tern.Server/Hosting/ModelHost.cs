@@ -39,7 +39,7 @@ public sealed class ModelHost : IDisposable
     {
         try
         {
-            var model = Model.Load(_options.ModelPath);
+            var model = Model.Load(_options.ModelPath, new ModelOptions { I2SLayout = _options.I2SLayout });
             try
             {
                 var tokenizer = Tokenizer.FromGguf(model.File);

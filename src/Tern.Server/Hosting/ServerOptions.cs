@@ -6,6 +6,8 @@ namespace Tern.Server.Hosting;
 public sealed record ServerOptions
 {
     public required string ModelPath { get; init; }
+    /// <summary>The model file's I2_S block layout; null tells it from the file (<see cref="Tern.Models.ModelOptions.I2SLayout"/>).</summary>
+    public Tern.Tensors.I2SBlockLayout? I2SLayout { get; init; }
     /// <summary>The id clients use for the model (default: the file name without its extension).</summary>
     public string? ModelAlias { get; init; }
     /// <summary>Loopback by default: the server is reachable from other machines only when told so.</summary>

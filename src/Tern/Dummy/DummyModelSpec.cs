@@ -1,5 +1,6 @@
 using Tern.Gguf;
 using Tern.Models;
+using Tern.Tensors;
 
 namespace Tern.Dummy;
 
@@ -22,6 +23,10 @@ public sealed record DummyModelSpec
     public float RopeTheta { get; init; } = 500000;
     /// <summary>Storage of the seven projections: I2_S, TQ2_0 or TQ1_0. The weights are the same in all three.</summary>
     public GgmlType WeightType { get; init; } = GgmlType.I2_S;
+    /// <summary>Block layout of I2_S weights: bitnet.cpp's x86 one (Tern's own) or its ARM one, for testing files quantized on ARM.</summary>
+    public I2SBlockLayout I2SLayout { get; init; } = I2SBlockLayout.X86;
+    /// <summary>Say the I2_S layout in the file (<see cref="I2SLayoutDetector.MetadataKey"/>); off writes a file like bitnet.cpp's, which says nothing.</summary>
+    public bool WriteI2SLayoutKey { get; init; } = true;
     /// <summary>Storage of token_embd (also the tied output layer): F16, F32 or BF16.</summary>
     public GgmlType EmbeddingType { get; init; } = GgmlType.F16;
     public ulong Seed { get; init; } = 42;

@@ -49,6 +49,8 @@ public static class DummyModelWriter
             .Add(p + "rope.freq_base", spec.RopeTheta)
             .Add(p + "rope.dimension_count", (uint)spec.HeadDim)
             .Add(p + "vocab_size", (uint)spec.VocabSize);
+        if (spec.WeightType == GgmlType.I2_S && spec.WriteI2SLayoutKey)
+            w.Add(I2SLayoutDetector.MetadataKey, I2SLayoutDecision.Name(spec.I2SLayout));
         foreach (var (key, value) in TokenizerData.CreateTinyByteLevel(spec.VocabSize).ToGgufMetadata()) w.Add(key, value);
 
         var tensors = new List<(string Name, GgmlType Type, long[] Dims, Action<Stream, Action<long>> Write)>();
@@ -57,7 +59,7 @@ public static class DummyModelWriter
         void Projection(string name, int inputs, int outputs)
         {
             var t = new RandomTernaryTensor(spec.Seed, name, outputs, inputs);
-            tensors.Add((name, spec.WeightType, [inputs, outputs], (s, done) => t.WriteTo(s, spec.WeightType, ChunkBytes, done)));
+            tensors.Add((name, spec.WeightType, [inputs, outputs], (s, done) => t.WriteTo(s, spec.WeightType, ChunkBytes, done, spec.I2SLayout)));
         }
 
         tensors.Add(("token_embd.weight", spec.EmbeddingType, [spec.Dim, spec.VocabSize],

@@ -92,8 +92,9 @@ internal sealed class RandomTernaryTensor
     /// <summary>
     /// Streams the tensor in <paramref name="type"/> (I2_S, TQ2_0 or TQ1_0) to <paramref name="stream"/>, a chunk of rows
     /// (about <paramref name="chunkBytes"/> of output) at a time; <paramref name="written"/> gets each chunk's byte count.
+    /// I2_S is written in <paramref name="i2sLayout"/> (rows are whole 32-byte chunks, so each chunk of rows converts alone).
     /// </summary>
-    public void WriteTo(Stream stream, GgmlType type, int chunkBytes = 1 << 20, Action<long>? written = null)
+    public void WriteTo(Stream stream, GgmlType type, int chunkBytes = 1 << 20, Action<long>? written = null, I2SBlockLayout i2sLayout = I2SBlockLayout.X86)
     {
         long rowBytes = ByteSize(type) - (type == GgmlType.I2_S ? I2S.TrailerBytes : 0);
         rowBytes /= Rows;
@@ -109,6 +110,7 @@ internal sealed class RandomTernaryTensor
             var o = output.AsSpan(0, (int)(n * rowBytes));
             NextDraws(ref rng, d);
             Encode(type, d, o);
+            if (type == GgmlType.I2_S && i2sLayout == I2SBlockLayout.Arm) I2SArm.FromX86(o, o);
             stream.Write(o);
             written?.Invoke(o.Length);
         }

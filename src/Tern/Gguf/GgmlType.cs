@@ -48,6 +48,27 @@ public static class GgmlTypeInfo
 
     public static bool IsKnown(GgmlType type) => Geometry(type) is not null;
 
+    /// <summary>
+    /// What a type id Tern cannot decode is, for a one-line refusal: the types of llama.cpp and bitnet.cpp's fork
+    /// (ggml/include/ggml.h of each) that Tern does not read. Ids 37–39 mean different things in the two.
+    /// </summary>
+    public static string DescribeUnsupported(uint id) => id switch
+    {
+        >= 16 and <= 23 or 29 => $"{IqName(id)} (ggml type {id}, a llama.cpp i-quant); Tern reads ternary models only: use an I2_S, TQ2_0 or TQ1_0 file",
+        >= 31 and <= 33 => $"Q4_0_4_4/Q4_0_4_8/Q4_0_8_8 (ggml type {id}, an ARM repacking llama.cpp no longer writes to files); re-quantize the model",
+        37 => "ggml type 37: I8_S (bitnet.cpp's int8 activation type, never a weight) or IQ4_NL_4_8 (a removed llama.cpp repacking); re-quantize the model as I2_S or TQ2_0",
+        38 => "TL1 (ggml type 38, bitnet.cpp's ARM lookup-table format, laid out for its generated kernels of one model shape); Tern cannot decode it: use the model's I2_S file, or re-quantize it as I2_S (llama-quantize … I2_S) or TQ2_0",
+        39 => "ggml type 39: TL2 in bitnet.cpp (its x86 lookup-table format, laid out for its generated kernels of one model shape) or MXFP4 in llama.cpp; Tern reads neither: use the model's I2_S file, or re-quantize it as I2_S or TQ2_0",
+        40 or 41 or 42 => $"ggml type {id} (NVFP4/Q1_0/Q2_0 in recent llama.cpp); Tern does not read it: use an I2_S, TQ2_0 or TQ1_0 file",
+        _ => $"of unknown or unsupported ggml type id {id}",
+    };
+
+    private static string IqName(uint id) => id switch
+    {
+        16 => "IQ2_XXS", 17 => "IQ2_XS", 18 => "IQ3_XXS", 19 => "IQ1_S", 20 => "IQ4_NL", 21 => "IQ3_S", 22 => "IQ2_S", 23 => "IQ4_XS",
+        _ => "IQ1_M",
+    };
+
     public static bool IsTernary(GgmlType type) =>
         type is GgmlType.I2_S or GgmlType.TQ1_0 or GgmlType.TQ2_0 or GgmlType.IQ2_BN;
 

@@ -102,8 +102,10 @@ public sealed unsafe class GgufFile : IDisposable
             foreach (var (name, dims, type, offset) in infos)
             {
                 if (!GgmlTypeInfo.IsKnown(type))
-                    throw new GgufFormatException($"tensor '{name}' has unknown or unsupported type id {(uint)type}");
+                    throw new GgufFormatException($"tensor '{name}' is {GgmlTypeInfo.DescribeUnsupported((uint)type)}");
                 long? size = GgmlTypeInfo.ByteSize(type, dims);
+                if (size is null && type == GgmlType.I2_S && dims.Length > 0 && dims[0] > 0 && dims[0] % 128 == 64)
+                    throw new GgufFormatException($"tensor '{name}' is I2_S with rows of {dims[0]} values, whole 64-value blocks of bitnet.cpp's ARM layout but not whole 128-value chunks; Tern reads I2_S rows of a multiple of 128 values only: re-quantize as TQ2_0 or on x86");
                 if (size is null)
                     throw new GgufFormatException($"tensor '{name}' shape [{string.Join(", ", dims)}] does not fit type {type} (block size {GgmlTypeInfo.Geometry(type)!.Value.BlockSize}) or overflows");
                 if (offset % Alignment != 0)

@@ -18,7 +18,8 @@ public sealed class Model : IDisposable
         Config = config;
         Kernel = kernel;
         var scheme = config.Kind == ArchitectureKind.BitLlama2c ? ActivationScheme.BitLlama2c : ActivationScheme.AbsMax;
-        var loader = new ModelLoader(file, kernel, scheme, options.TernaryFromFloat);
+        I2SLayout = I2SLayoutDetector.Decide(file, options.I2SLayout);
+        var loader = new ModelLoader(file, kernel, scheme, options.TernaryFromFloat, I2SLayout.Layout);
         int dim = config.Dim, ff = config.FfnDim, qd = config.QDim, kvd = config.KvDim;
         bool subNorms = config.Kind is ArchitectureKind.BitNetB158 or ArchitectureKind.BitNet;
         bool blockNorms = config.Kind != ArchitectureKind.BitLlama2c;
@@ -72,6 +73,8 @@ public sealed class Model : IDisposable
     public long CopiedBytes { get; }
     public ModelConfig Config { get; }
     public ITernaryKernel Kernel { get; }
+    /// <summary>The I2_S layout the file was read as (ARM-layout tensors are repacked to x86 at load), and why.</summary>
+    public I2SLayoutDecision I2SLayout { get; }
     public LayerWeights[] Layers { get; }
     public FloatMatrix TokenEmbedding { get; }   // [vocab][dim]
     public float[] OutputNorm { get; }           // [dim]
@@ -131,4 +134,10 @@ public sealed record ModelOptions
     /// default: float tensors are computed as stored, as llama.cpp and bitnet.cpp do.
     /// </summary>
     public bool TernaryFromFloat { get; init; }
+
+    /// <summary>
+    /// The I2_S block layout of the file (bitnet.cpp's x86 or ARM quantizer); null tells it from the weights
+    /// (<see cref="I2SLayoutDetector"/>) and assumes x86 when they do not show it. See <see cref="Model.I2SLayout"/>.
+    /// </summary>
+    public Tensors.I2SBlockLayout? I2SLayout { get; init; }
 }

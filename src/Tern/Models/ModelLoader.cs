@@ -6,9 +6,9 @@ using Tern.Tensors;
 namespace Tern.Models;
 
 /// <summary>Builds the weight views of a model from a GGUF file, checking every shape against the configuration.</summary>
-internal sealed unsafe class ModelLoader(GgufFile file, ITernaryKernel kernel, ActivationScheme scheme, bool ternaryFromFloat)
+internal sealed unsafe class ModelLoader(GgufFile file, ITernaryKernel kernel, ActivationScheme scheme, bool ternaryFromFloat, I2SBlockLayout i2sLayout)
 {
-    /// <summary>Copies made at load (float projections re-encoded as ternary); they stay pinned for the model's life.</summary>
+    /// <summary>Copies made at load (float projections re-encoded as ternary, ARM-layout I2_S repacked); they stay pinned for the model's life.</summary>
     public long CopiedBytes { get; private set; }
     public List<byte[]> Pinned { get; } = new();
 
@@ -44,7 +44,9 @@ internal sealed unsafe class ModelLoader(GgufFile file, ITernaryKernel kernel, A
             return new FloatLinear(fm, extraScale);
         }
         float scale = TernaryScale(t);
-        var m = new TernaryMatrix(name, t.Type, rows, cols, file.GetTensorPointer(t), t.ByteSize, scale);
+        var m = t.Type == GgmlType.I2_S && i2sLayout == I2SBlockLayout.Arm
+            ? RepackArm(t, rows, cols, scale)
+            : new TernaryMatrix(name, t.Type, rows, cols, file.GetTensorPointer(t), t.ByteSize, scale);
         var k = kernel.Supports(m) ? kernel : Kernels.Reference.ReferenceTernaryKernel.Instance;
         if (!k.Supports(m)) throw new NotSupportedException($"tensor '{name}': ternary type {t.Type} is not supported for inference");
         return new TernaryLinear(m, k, scheme, extraScale);
@@ -92,6 +94,28 @@ internal sealed unsafe class ModelLoader(GgufFile file, ITernaryKernel kernel, A
         CopiedBytes += data.Length;
         fixed (byte* p = data)
             return new TernaryMatrix(m.Name, GgmlType.I2_S, m.Rows, m.Cols, p, data.Length, scale);
+    }
+
+    /// <summary>
+    /// An ARM-layout I2_S tensor (64-value blocks) rewritten in the x86 layout every kernel reads, so all kernels and
+    /// platforms give the same logits for either layout. The trailer (scale and padding) is copied unchanged.
+    /// </summary>
+    private TernaryMatrix RepackArm(GgufTensorInfo t, int rows, int cols, float scale)
+    {
+        long codeBytes = (long)rows * cols / 4; // GgufFile checked ByteSize = codeBytes + 32 against the file
+        var data = GC.AllocateArray<byte>(checked((int)t.ByteSize), pinned: true);
+        byte* src = file.GetTensorPointer(t);
+        const int Slice = 1 << 20; // whole 32-byte chunks
+        for (long o = 0; o < codeBytes; o += Slice)
+        {
+            int n = (int)Math.Min(Slice, codeBytes - o);
+            I2SArm.ToX86(new ReadOnlySpan<byte>(src + o, n), data.AsSpan((int)o, n));
+        }
+        new ReadOnlySpan<byte>(src + codeBytes, (int)(t.ByteSize - codeBytes)).CopyTo(data.AsSpan((int)codeBytes));
+        Pinned.Add(data);
+        CopiedBytes += data.Length;
+        fixed (byte* p = data)
+            return new TernaryMatrix(t.Name, GgmlType.I2_S, rows, cols, p, data.Length, scale);
     }
 
     private float TernaryScale(GgufTensorInfo t)

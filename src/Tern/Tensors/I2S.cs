@@ -16,7 +16,8 @@ namespace Tern.Tensors;
 /// <para>Within block b (bytes 32b … 32b+31), value j ∈ [0, 128) lives in byte 32b + (j mod 32) at bit shift
 /// 6 − 2·⌊j/32⌋: the top bit pair of the 32 bytes holds values 0–31, the next 32–63, then 64–95, and the low pair
 /// 96–127. One 32-byte load therefore yields four runs of 32 consecutive codes with a shift and a mask each.</para>
-/// <para>ARM builds of bitnet.cpp use 64-value blocks instead; nothing in the file says which layout it holds.</para>
+/// <para>ARM builds of bitnet.cpp use 64-value blocks instead and nothing in the file says which layout it holds:
+/// see <see cref="I2SArm"/> (the other layout, repacked to this one at load) and <see cref="Models.I2SLayoutDetector"/>.</para>
 /// </remarks>
 public static class I2S
 {
