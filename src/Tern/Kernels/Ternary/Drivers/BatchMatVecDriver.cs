@@ -53,6 +53,20 @@ internal static unsafe class BatchMatVecDriver
         int* sumq = stackalloc int[MaxTokens];
         for (int t = 0; t < n; t++) sumq[t] = TernaryCodes.Sum(q + (long)t * k, k);
         sbyte* x = S.Arrange(q, k, n);
+        if (S.PairRows)
+        {
+            switch (n)
+            {
+                case 2: RowPairs<L, S, TP, TAcc, TSum, Tokens2>(w, rows, k, x, sumq, dots, stride); break;
+                case 3: RowPairs<L, S, TP, TAcc, TSum, Tokens3>(w, rows, k, x, sumq, dots, stride); break;
+                case 4: RowPairs<L, S, TP, TAcc, TSum, Tokens4>(w, rows, k, x, sumq, dots, stride); break;
+                case 5: RowPairs<L, S, TP, TAcc, TSum, Tokens5>(w, rows, k, x, sumq, dots, stride); break;
+                case 6: RowPairs<L, S, TP, TAcc, TSum, Tokens6>(w, rows, k, x, sumq, dots, stride); break;
+                case 7: RowPairs<L, S, TP, TAcc, TSum, Tokens7>(w, rows, k, x, sumq, dots, stride); break;
+                default: RowPairs<L, S, TP, TAcc, TSum, Tokens8>(w, rows, k, x, sumq, dots, stride); break;
+            }
+            return;
+        }
         switch (n)
         {
             case 2: Rows<L, S, TP, TAcc, TSum, Tokens2>(w, rows, k, x, sumq, dots, stride); break;
@@ -119,6 +133,71 @@ internal static unsafe class BatchMatVecDriver
             if (N.Count > 6) Store<S, TP, TAcc, TSum>(dots + 6L * stride + r, s6, sumq[6], tail, ct, x6 + ot);
             if (N.Count > 7) Store<S, TP, TAcc, TSum>(dots + 7L * stride + r, s7, sumq[7], tail, ct, x7 + ot);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Rows{L, S, TP, TAcc, TSum, N}"/> two rows at a time (<see cref="IBatchStep{TPlanes, TAcc, TSum}.PairRows"/>):
+    /// each token's activations are loaded once per step for both rows. The int32 sums live in a small stack array
+    /// (touched once per widening), so the registers hold the 2 × N int16 accumulators and both rows' planes. An odd
+    /// last row goes through <see cref="Rows{L, S, TP, TAcc, TSum, N}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RowPairs<L, S, TP, TAcc, TSum, N>(byte* w, int rows, int k, sbyte* x, int* sumq, int* dots, int stride)
+        where L : struct, ITwoBitLayout where S : struct, IBatchStep<TP, TAcc, TSum> where TP : struct where TAcc : struct where TSum : struct
+        where N : struct, ITokenCount
+    {
+        long rb = L.RowBytes(k);
+        int steps = k / S.Values, perWiden = S.StepsPerWiden;
+        bool tail = k % S.Values != 0;
+        long pf = (KernelTuning.MatVecPrefetchBytes + 2 * rb - 1) / (2 * rb) * (2 * rb);
+        sbyte* x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k, x4 = x + 4 * k, x5 = x + 5 * k, x6 = x + 6 * k, x7 = x + 7 * k;
+        byte* sumBytes = stackalloc byte[2 * MaxTokens * Unsafe.SizeOf<TSum>()];
+        ref TSum sa = ref Unsafe.AsRef<TSum>(sumBytes);              // row r's sums, token t at sa[t]
+        ref TSum sb = ref Unsafe.Add(ref sa, MaxTokens);             // row r + 1's
+        int r = 0;
+        for (; r + 2 <= rows; r += 2)
+        {
+            byte* p = w + r * rb;
+            for (int t = 0; t < 2 * MaxTokens; t++) Unsafe.Add(ref sa, t) = default;
+            for (int g0 = 0; g0 < steps; g0 += perWiden)
+            {
+                int g1 = Math.Min(g0 + perWiden, steps);
+                TAcc a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+                TAcc b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+                for (int g = g0; g < g1; g++)
+                {
+                    byte* c = p + MatVecDriver.StepOffset<L>(g, S.Values);
+                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) { Sse.Prefetch0(c + pf); Sse.Prefetch0(c + rb + pf); }
+                    var pa = S.Decode<L>(c);
+                    var pb = S.Decode<L>(c + rb);
+                    int o = g * S.Values;
+                    S.AddPair(ref a0, ref b0, pa, pb, x + o);
+                    S.AddPair(ref a1, ref b1, pa, pb, x1 + o);
+                    if (N.Count > 2) S.AddPair(ref a2, ref b2, pa, pb, x2 + o);
+                    if (N.Count > 3) S.AddPair(ref a3, ref b3, pa, pb, x3 + o);
+                    if (N.Count > 4) S.AddPair(ref a4, ref b4, pa, pb, x4 + o);
+                    if (N.Count > 5) S.AddPair(ref a5, ref b5, pa, pb, x5 + o);
+                    if (N.Count > 6) S.AddPair(ref a6, ref b6, pa, pb, x6 + o);
+                    if (N.Count > 7) S.AddPair(ref a7, ref b7, pa, pb, x7 + o);
+                }
+                S.Widen(ref sa, a0); S.Widen(ref sb, b0);
+                S.Widen(ref Unsafe.Add(ref sa, 1), a1); S.Widen(ref Unsafe.Add(ref sb, 1), b1);
+                if (N.Count > 2) { S.Widen(ref Unsafe.Add(ref sa, 2), a2); S.Widen(ref Unsafe.Add(ref sb, 2), b2); }
+                if (N.Count > 3) { S.Widen(ref Unsafe.Add(ref sa, 3), a3); S.Widen(ref Unsafe.Add(ref sb, 3), b3); }
+                if (N.Count > 4) { S.Widen(ref Unsafe.Add(ref sa, 4), a4); S.Widen(ref Unsafe.Add(ref sb, 4), b4); }
+                if (N.Count > 5) { S.Widen(ref Unsafe.Add(ref sa, 5), a5); S.Widen(ref Unsafe.Add(ref sb, 5), b5); }
+                if (N.Count > 6) { S.Widen(ref Unsafe.Add(ref sa, 6), a6); S.Widen(ref Unsafe.Add(ref sb, 6), b6); }
+                if (N.Count > 7) { S.Widen(ref Unsafe.Add(ref sa, 7), a7); S.Widen(ref Unsafe.Add(ref sb, 7), b7); }
+            }
+            byte* ct = p + (long)steps * L.ChunkBytes;
+            int ot = steps * S.Values;
+            for (int t = 0; t < N.Count; t++)
+            {
+                Store<S, TP, TAcc, TSum>(dots + (long)t * stride + r, Unsafe.Add(ref sa, t), sumq[t], tail, ct, x + (long)t * k + ot);
+                Store<S, TP, TAcc, TSum>(dots + (long)t * stride + r + 1, Unsafe.Add(ref sb, t), sumq[t], tail, ct + rb, x + (long)t * k + ot);
+            }
+        }
+        if (r < rows) Rows<L, S, TP, TAcc, TSum, N>(w + r * rb, rows - r, k, x, sumq, dots + r, stride);
     }
 
     /// <summary>*d = Σ lanes − Σ q (+ the tail half's Σ c·q).</summary>

@@ -31,6 +31,17 @@ internal unsafe interface IBatchStep<TPlanes, TAcc, TSum>
     /// <summary>acc += Σ c·q of decoded planes against one token's step activations at <paramref name="x"/>.</summary>
     static abstract void Add(ref TAcc acc, in TPlanes planes, sbyte* x);
 
+    /// <summary>
+    /// acc += Σ c·q for two rows' planes against one token's step activations, loaded once for both; the driver then
+    /// runs rows in pairs (<see cref="PairRows"/>), halving the activation loads per multiply-add. Only called
+    /// when <see cref="PairRows"/> is true.
+    /// </summary>
+    static virtual void AddPair(ref TAcc a, ref TAcc b, in TPlanes pa, in TPlanes pb, sbyte* x) =>
+        throw new NotSupportedException("this step does not pair rows");
+
+    /// <summary>Whether the driver runs rows in pairs through <see cref="AddPair"/> (an ISA with registers for 2 × 8 accumulators and 8 planes).</summary>
+    static virtual bool PairRows => false;
+
     static abstract void Widen(ref TSum sum, TAcc acc);
 
     static abstract int Reduce(TSum s);
