@@ -37,10 +37,13 @@ internal unsafe struct AdvSimdMatVecStep : IMatVecStep<Activations128, Vector128
         acc = MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(3)), x.Q7);
     }
 
-    /// <summary>acc + c[i]·q[i] + c[i + 8]·q[i + 8] in int16 lane i.</summary>
+    /// <summary>
+    /// acc + c[i]·q[i] + c[i + 8]·q[i + 8] in int16 lane i. The upper half first: <c>GetLower</c> as the codes' last
+    /// use lets the JIT read their register in place instead of copying it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<short> MulAdd(Vector128<short> acc, Vector128<sbyte> c, Vector128<sbyte> q) =>
-        AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningLowerAndAdd(acc, c.GetLower(), q.GetLower()), c, q);
+        AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningUpperAndAdd(acc, c, q), c.GetLower(), q.GetLower());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Widen(ref Vector128<int> sum, Vector128<short> acc) => sum = AdvSimd.AddPairwiseWideningAndAdd(sum, acc);

@@ -22,13 +22,13 @@ internal struct DpDotAdd : IDotAdd128
 }
 
 /// <summary>
-/// <see cref="IDotAdd128"/> in three plain AdvSimd instructions: <c>smull</c> (lanes 0–7) and <c>smlal2</c> (lanes
-/// 8–15) leave a[i]·b[i] + a[i + 8]·b[i + 8] in int16 lane i (|lane| ≤ 2 · 3 · 128), and <c>sadalp</c> adds adjacent
+/// <see cref="IDotAdd128"/> in three plain AdvSimd instructions: <c>smull2</c> (lanes 8–15) and <c>smlal</c> (lanes
+/// 0–7) leave a[i]·b[i] + a[i + 8]·b[i + 8] in int16 lane i (|lane| ≤ 2 · 3 · 128), and <c>sadalp</c> adds adjacent
 /// int16 lanes into the int32 accumulator. Lanes hold other groups of four than <c>sdot</c>'s; the total is the same.
 /// </summary>
 internal struct NeonDotAdd : IDotAdd128
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> DotAdd(Vector128<int> acc, Vector128<sbyte> a, Vector128<sbyte> b) =>
-        AdvSimd.AddPairwiseWideningAndAdd(acc, AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningLower(a.GetLower(), b.GetLower()), a, b));
+        AdvSimd.AddPairwiseWideningAndAdd(acc, AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningUpper(a, b), a.GetLower(), b.GetLower()));
 }
