@@ -9,7 +9,7 @@ namespace Tern.Kernels.Arm64;
 /// unused code) are non-negative signed bytes, so Σ T·q = Σ c·q − Σ q as in the x86 kernels, but with no int16 stage.
 /// <para><b>Mat-vec</b> (I2_S, TQ2_0): <see cref="AdvSimdDpMatVecStep"/> (planes masked in place, no shifts) in
 /// <see cref="MatVecDriver"/>; TQ1_0: <see cref="TQ1MatVec128{D}"/>. <b>2–16 tokens</b> (I2_S, TQ2_0):
-/// <see cref="Arm64BatchStep{D}"/> in <see cref="BatchMatVecDriver"/>. <b>Mat-mat:</b> <see cref="Arm64Tiles{D}"/>
+/// <see cref="AdvSimdDpBatchStep"/> in <see cref="BatchMatVecDriver"/>. <b>Mat-mat:</b> <see cref="Arm64Tiles{D}"/>
 /// (4 rows × 4 tokens) in <see cref="PanelMatMul"/>.</para>
 /// </summary>
 public sealed unsafe class AdvSimdDpKernel : TernaryKernelBase
@@ -27,7 +27,7 @@ public sealed unsafe class AdvSimdDpKernel : TernaryKernelBase
     }
 
     private protected override bool SmallBatch(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
-        BatchMatVecDriver.Run<Arm64BatchStep<DpDotAdd>, Arm64BatchStep<DpDotAdd>.Planes, Vector128<int>, Vector128<int>>(w, row0, row1, q, n, dots, stride);
+        BatchMatVecDriver.Run<AdvSimdDpBatchStep, CodePlanes128, Vector128<int>, Vector128<int>>(w, row0, row1, q, n, dots, stride);
 
     private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
         PanelMatMul.Run<Arm64Tiles<DpDotAdd>>(w, row0, row1, q, n, dots, stride);

@@ -9,8 +9,8 @@ namespace Tern.Kernels.Arm64;
 /// (<c>sadalp</c>) instead of the portable kernel's separate widen, multiply and add.
 /// <para><b>Mat-vec</b> (I2_S, TQ2_0): <see cref="AdvSimdMatVecStep"/> (int16 accumulators) in
 /// <see cref="MatVecDriver"/>; TQ1_0: <see cref="TQ1MatVec128{D}"/>. <b>2–16 tokens</b> (I2_S, TQ2_0):
-/// <see cref="Arm64BatchStep{D}"/> in <see cref="BatchMatVecDriver"/>. <b>Mat-mat:</b> <see cref="Arm64Tiles{D}"/>
-/// (4 rows × 4 tokens) in <see cref="PanelMatMul"/>; all three with <see cref="NeonDotAdd"/>.</para>
+/// <see cref="AdvSimdBatchStep"/> (int16 accumulators too) in <see cref="BatchMatVecDriver"/>. <b>Mat-mat:</b>
+/// <see cref="Arm64Tiles{D}"/> (4 rows × 4 tokens) in <see cref="PanelMatMul"/>; it and TQ1_0 with <see cref="NeonDotAdd"/>.</para>
 /// </summary>
 public sealed unsafe class AdvSimdKernel : TernaryKernelBase
 {
@@ -27,7 +27,7 @@ public sealed unsafe class AdvSimdKernel : TernaryKernelBase
     }
 
     private protected override bool SmallBatch(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
-        BatchMatVecDriver.Run<Arm64BatchStep<NeonDotAdd>, Arm64BatchStep<NeonDotAdd>.Planes, Vector128<int>, Vector128<int>>(w, row0, row1, q, n, dots, stride);
+        BatchMatVecDriver.Run<AdvSimdBatchStep, CodePlanes128, Vector128<short>, Vector128<int>>(w, row0, row1, q, n, dots, stride);
 
     private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
         PanelMatMul.Run<Arm64Tiles<NeonDotAdd>>(w, row0, row1, q, n, dots, stride);

@@ -7,8 +7,8 @@ namespace Tern.Kernels.Arm64;
 /// <summary>
 /// The plain AdvSimd mat-vec step (no dot-product extension): one 128-value half block per step, activations loaded
 /// once per step for the four rows (<see cref="Activations128"/>). Each plane (<see cref="AdvSimdPlanes.Codes"/>) is
-/// multiplied into the row's int16 accumulator by <c>smlal</c> (lanes 0–7) and <c>smlal2</c> (lanes 8–15): two
-/// instructions per 16 weights, each adding one product ≤ 3 · 128 to a lane. A step adds 16 products (8 pairs of
+/// multiplied into the row's int16 accumulator by <c>smlal2</c> (lanes 8–15) and <c>smlal</c> (lanes 0–7,
+/// <see cref="AdvSimdPlanes.MulAdd"/>): two instructions per 16 weights, each adding one product ≤ 3 · 128 to a lane. A step adds 16 products (8 pairs of
 /// ≤ 768, the unit of <see cref="KernelTuning.MaxAddsPerLane"/>) to a lane, so 5 steps per widening (<c>sadalp</c>).
 /// </summary>
 internal unsafe struct AdvSimdMatVecStep : IMatVecStep<Activations128, Vector128<short>, Vector128<int>>
@@ -26,24 +26,16 @@ internal unsafe struct AdvSimdMatVecStep : IMatVecStep<Activations128, Vector128
     public static void Add<L>(ref Vector128<short> acc, byte* c, in Activations128 x) where L : struct, ITwoBitLayout
     {
         var v = Vector128.Load(c);
-        acc = MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(0)), x.Q0);
-        acc = MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(1)), x.Q2);
-        acc = MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(2)), x.Q4);
-        acc = MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(3)), x.Q6);
+        acc = AdvSimdPlanes.MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(0)), x.Q0);
+        acc = AdvSimdPlanes.MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(1)), x.Q2);
+        acc = AdvSimdPlanes.MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(2)), x.Q4);
+        acc = AdvSimdPlanes.MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(3)), x.Q6);
         v = Vector128.Load(c + 16);
-        acc = MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(0)), x.Q1);
-        acc = MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(1)), x.Q3);
-        acc = MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(2)), x.Q5);
-        acc = MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(3)), x.Q7);
+        acc = AdvSimdPlanes.MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(0)), x.Q1);
+        acc = AdvSimdPlanes.MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(1)), x.Q3);
+        acc = AdvSimdPlanes.MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(2)), x.Q5);
+        acc = AdvSimdPlanes.MulAdd(acc, AdvSimdPlanes.Codes(v, L.Shift(3)), x.Q7);
     }
-
-    /// <summary>
-    /// acc + c[i]·q[i] + c[i + 8]·q[i + 8] in int16 lane i. The upper half first: <c>GetLower</c> as the codes' last
-    /// use lets the JIT read their register in place instead of copying it.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<short> MulAdd(Vector128<short> acc, Vector128<sbyte> c, Vector128<sbyte> q) =>
-        AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningUpperAndAdd(acc, c, q), c.GetLower(), q.GetLower());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Widen(ref Vector128<int> sum, Vector128<short> acc) => sum = AdvSimd.AddPairwiseWideningAndAdd(sum, acc);

@@ -24,4 +24,12 @@ internal static class AdvSimdPlanes
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> Sum4(Vector128<int> s0, Vector128<int> s1, Vector128<int> s2, Vector128<int> s3) =>
         AdvSimd.Arm64.AddPairwise(AdvSimd.Arm64.AddPairwise(s0, s1), AdvSimd.Arm64.AddPairwise(s2, s3));
+
+    /// <summary>
+    /// acc + c[i]·q[i] + c[i + 8]·q[i + 8] in int16 lane i. The upper half first: <c>GetLower</c> as the codes' last
+    /// use lets the JIT read their register in place instead of copying it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<short> MulAdd(Vector128<short> acc, Vector128<sbyte> c, Vector128<sbyte> q) =>
+        AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningUpperAndAdd(acc, c, q), c.GetLower(), q.GetLower());
 }
