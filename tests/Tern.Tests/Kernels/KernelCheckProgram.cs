@@ -9,7 +9,7 @@ namespace Tern.Tests.Kernels;
 /// The test assembly's entry point (the test SDK's generated one is switched off in the project file), used only as
 /// the child process of <see cref="KernelIsaLadderTests"/>: <c>dotnet Tern.Tests.dll kernel-check</c> prints the
 /// instruction sets the runtime reports and runs <see cref="KernelConformance.Sweep"/> on every fast kernel registered
-/// under them. Exit code 0 when all pass.
+/// under them, then <see cref="F16Conformance"/> on the output layer's F16 dots. Exit code 0 when all pass.
 /// </summary>
 public static class KernelCheckProgram
 {
@@ -30,6 +30,9 @@ public static class KernelCheckProgram
             Console.WriteLine(failures.Count == 0 ? $"pass {kernel.Name}" : $"FAIL {kernel.Name}: {failures.Count} cases\n  {string.Join("\n  ", failures.Take(5))}");
             if (failures.Count > 0) failed++;
         }
+        var f16 = F16Conformance.FirstFailure();
+        Console.WriteLine(f16 is null ? "pass f16-dot" : $"FAIL f16-dot: {f16}");
+        if (f16 != null) failed++;
         return failed == 0 ? 0 : 1;
     }
 }

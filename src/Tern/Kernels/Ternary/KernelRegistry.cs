@@ -1,3 +1,4 @@
+using Tern.Kernels.Arm64;
 using Tern.Kernels.Portable;
 using Tern.Kernels.Reference;
 using Tern.Kernels.X86;
@@ -22,6 +23,8 @@ public static class KernelRegistry
         if (Avx512BWKernel.IsSupported) list.Add(Avx512BWKernel.Instance);
         if (Avx2Kernel.IsSupported) list.Add(Avx2Kernel.Instance);
         if (Ssse3Kernel.IsSupported) list.Add(Ssse3Kernel.Instance);
+        if (AdvSimdDpKernel.IsSupported) list.Add(AdvSimdDpKernel.Instance);
+        if (AdvSimdKernel.IsSupported) list.Add(AdvSimdKernel.Instance);
         if (Vector128Kernel.IsSupported) list.Add(Vector128Kernel.Instance);
         list.Add(ReferenceTernaryKernel.Instance);
         return list;
