@@ -18,9 +18,9 @@ public static unsafe class F16Probe
         F16Dot.ScaleForFourRows(x, xs);
         long bytes = (long)rows * k * 2;
         int reps = (int)Math.Max(1, 4_000_000_000L / bytes);
-        var xs4 = new float[4 * k];
-        for (int t = 0; t < 4; t++) F16Dot.ScaleForFourRows(x, xs4.AsSpan(t * k, k));
-        var sixteen = new float[16];
+        var xs4 = new float[8 * k];
+        for (int t = 0; t < 8; t++) F16Dot.ScaleForFourRows(x, xs4.AsSpan(t * k, k));
+        var sixteen = new float[32];
         // GB/s of weights per token, by wall clock and per CPU-second of the process (the VM is often shared).
         string Rate(int tokens, Action pass)
         {
@@ -34,7 +34,8 @@ public static unsafe class F16Probe
         string one = Rate(1, () => { for (int r = 0; r < rows; r++) F16Dot.DotFinite(new ReadOnlySpan<ushort>(w + (long)r * k, k), x); });
         string four4 = Rate(1, () => { for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4(w + (long)r * k, k, xs, four); });
         string byFour = Rate(4, () => { fixed (float* px = xs4) for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4x4(w + (long)r * k, k, px, k, k, sixteen); });
-        Console.WriteLine($"F16 rows={rows} K={k} ({bytes / 1024} KB), GB/s of weights per token: one row {one}; four rows {four4}; four rows x four tokens {byFour}");
+        string byEight = Rate(8, () => { fixed (float* px = xs4) for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4x8(w + (long)r * k, k, px, k, k, sixteen); });
+        Console.WriteLine($"F16 rows={rows} K={k} ({bytes / 1024} KB), GB/s of weights per token: one row {one}; four rows {four4}; four rows x four tokens {byFour}; x eight tokens {byEight}");
         NativeMemory.AlignedFree(w);
     }
 }

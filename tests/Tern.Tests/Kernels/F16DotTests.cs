@@ -62,24 +62,31 @@ public class F16DotTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
-    public unsafe void FourRowsByFourTokensEqualOneRowAndTokenAtATime(int n)
+    public unsafe void FourRowsByFourAndEightTokensEqualOneRowAndTokenAtATime(int n)
+    {
+        FourRowsByTokens(n, 4);
+        FourRowsByTokens(n, 8);
+    }
+
+    private static unsafe void FourRowsByTokens(int n, int tokens)
     {
         if (!F16Dot.FourTokensSupported(n)) return; // AVX-512 only (or a row shorter than one vector)
-        var rng = new Random(2000 + n);
+        var rng = new Random(2000 + n + tokens);
         int stride = n + 5, xStride = n + 7; // neither rows nor tokens need be packed
         var rows = Enumerable.Range(0, 4 * stride).Select(_ => RandomHalf(rng, allowSpecial: false)).ToArray();
-        var x = new float[4 * xStride];
-        var xs = new float[4 * xStride];
-        for (int t = 0; t < 4; t++)
+        var x = new float[tokens * xStride];
+        var xs = new float[tokens * xStride];
+        for (int t = 0; t < tokens; t++)
         {
-            for (int i = 0; i < n; i++) x[t * xStride + i] = (float)(rng.NextDouble() * 2 - 1) * (i % 5 == t ? 65535f : i % 7 == 0 ? 1e-30f : 1f);
+            for (int i = 0; i < n; i++) x[t * xStride + i] = (float)(rng.NextDouble() * 2 - 1) * (i % 9 == t ? 65535f : i % 7 == 0 ? 1e-30f : 1f);
             Assert.True(F16Dot.ScaleForFourRows(x.AsSpan(t * xStride, n), xs.AsSpan(t * xStride, n)));
         }
-        var sixteen = new float[16];
+        var sixteen = new float[4 * tokens];
         fixed (ushort* p = rows)
         fixed (float* px = xs)
-            F16Dot.DotFinite4x4(p, stride, px, xStride, n, sixteen);
-        for (int t = 0; t < 4; t++)
+            if (tokens == 4) F16Dot.DotFinite4x4(p, stride, px, xStride, n, sixteen);
+            else F16Dot.DotFinite4x8(p, stride, px, xStride, n, sixteen);
+        for (int t = 0; t < tokens; t++)
             for (int i = 0; i < 4; i++)
                 Assert.Equal(BitConverter.SingleToInt32Bits(F16Dot.DotFinite(rows.AsSpan(i * stride, n), x.AsSpan(t * xStride, n))), BitConverter.SingleToInt32Bits(sixteen[4 * t + i]));
     }

@@ -279,6 +279,69 @@ public static class F16Dot
     }
 
     /// <summary>
+    /// <see cref="DotFinite4x4"/> for eight tokens: result[4t + i] for row i and token t. Each converted chunk serves
+    /// eight multiply-adds, half the conversion work per multiply-add of the four-token form (the conversion's shift and
+    /// sign-extension share a pipe with the FMAs). The same bits as <see cref="DotFinite4"/> per row and token.
+    /// </summary>
+    public static unsafe void DotFinite4x8(ushort* rows, long stride, float* xs, long xStride, int n, Span<float> result)
+    {
+        int full = n - n % FloatDot.Lanes;
+        if (!FourTokensSupported(n)) throw new NotSupportedException("DotFinite4x8 needs AVX-512 and at least 16 values");
+        _ = result[31];
+        float* acc = stackalloc float[32 * FloatDot.Lanes]; // [token][row][lane]
+        short* h0 = (short*)rows, h1 = (short*)(rows + stride), h2 = (short*)(rows + 2 * stride), h3 = (short*)(rows + 3 * stride);
+        TwoRowsEightTokens(h0, h1, xs, xStride, full, acc);
+        TwoRowsEightTokens(h2, h3, xs, xStride, full, acc + 2 * FloatDot.Lanes);
+        for (int j = 0; j < 32; j++)
+        {
+            short* h = (j % 4) switch { 0 => h0, 1 => h1, 2 => h2, _ => h3 };
+            Finish(h, xs + j / 4 * xStride, full, n, new Span<float>(acc + j * FloatDot.Lanes, FloatDot.Lanes), out result[j]);
+        }
+    }
+
+    /// <summary>The lanes of rows h0, h1 × eight tokens, to acc[(4t + i)·16]: 16 chains, two converted chunks, one activation vector, the mask.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void TwoRowsEightTokens(short* h0, short* h1, float* xs, long xStride, int full, float* acc)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        var keep = Vector512.Create(0x8FFFE000u);
+        float* x0 = xs, x1 = xs + xStride, x2 = xs + 2 * xStride, x3 = xs + 3 * xStride;
+        float* x4 = xs + 4 * xStride, x5 = xs + 5 * xStride, x6 = xs + 6 * xStride, x7 = xs + 7 * xStride;
+        for (int i = 0; i < full; i += 16)
+        {
+            Sse.Prefetch0(h0 + i + PrefetchHalves); Sse.Prefetch0(h1 + i + PrefetchHalves); // each line twice: no branch in the loop
+            var w0 = Widen(h0 + i, keep);
+            var w1 = Widen(h1 + i, keep);
+            var v = Avx512F.LoadVector512(x0 + i);
+            a0 = Vector512.FusedMultiplyAdd(w0, v, a0); b0 = Vector512.FusedMultiplyAdd(w1, v, b0);
+            v = Avx512F.LoadVector512(x1 + i);
+            a1 = Vector512.FusedMultiplyAdd(w0, v, a1); b1 = Vector512.FusedMultiplyAdd(w1, v, b1);
+            v = Avx512F.LoadVector512(x2 + i);
+            a2 = Vector512.FusedMultiplyAdd(w0, v, a2); b2 = Vector512.FusedMultiplyAdd(w1, v, b2);
+            v = Avx512F.LoadVector512(x3 + i);
+            a3 = Vector512.FusedMultiplyAdd(w0, v, a3); b3 = Vector512.FusedMultiplyAdd(w1, v, b3);
+            v = Avx512F.LoadVector512(x4 + i);
+            a4 = Vector512.FusedMultiplyAdd(w0, v, a4); b4 = Vector512.FusedMultiplyAdd(w1, v, b4);
+            v = Avx512F.LoadVector512(x5 + i);
+            a5 = Vector512.FusedMultiplyAdd(w0, v, a5); b5 = Vector512.FusedMultiplyAdd(w1, v, b5);
+            v = Avx512F.LoadVector512(x6 + i);
+            a6 = Vector512.FusedMultiplyAdd(w0, v, a6); b6 = Vector512.FusedMultiplyAdd(w1, v, b6);
+            v = Avx512F.LoadVector512(x7 + i);
+            a7 = Vector512.FusedMultiplyAdd(w0, v, a7); b7 = Vector512.FusedMultiplyAdd(w1, v, b7);
+        }
+        const int T = 4 * FloatDot.Lanes; // one token's four rows
+        Avx512F.Store(acc, a0); Avx512F.Store(acc + FloatDot.Lanes, b0);
+        Avx512F.Store(acc + T, a1); Avx512F.Store(acc + T + FloatDot.Lanes, b1);
+        Avx512F.Store(acc + 2 * T, a2); Avx512F.Store(acc + 2 * T + FloatDot.Lanes, b2);
+        Avx512F.Store(acc + 3 * T, a3); Avx512F.Store(acc + 3 * T + FloatDot.Lanes, b3);
+        Avx512F.Store(acc + 4 * T, a4); Avx512F.Store(acc + 4 * T + FloatDot.Lanes, b4);
+        Avx512F.Store(acc + 5 * T, a5); Avx512F.Store(acc + 5 * T + FloatDot.Lanes, b5);
+        Avx512F.Store(acc + 6 * T, a6); Avx512F.Store(acc + 6 * T + FloatDot.Lanes, b6);
+        Avx512F.Store(acc + 7 * T, a7); Avx512F.Store(acc + 7 * T + FloatDot.Lanes, b7);
+    }
+
+    /// <summary>
     /// <see cref="DotFinite4"/> on 256-bit vectors (AVX2 machines): each row's 16 lanes are two accumulators (lanes
     /// 0–7 and 8–15), so every lane adds the same products in the same order as the 512-bit form and as
     /// <see cref="Dot"/>'s AVX2 path — the same bits. 8 accumulators, 2 activation vectors and the mask: 11 of the 16

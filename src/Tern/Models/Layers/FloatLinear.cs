@@ -79,7 +79,7 @@ public sealed class FloatLinear : Linear
         if (scaled)
         {
             // DotFinite4 prefetches inside its loop (a burst of whole-row prefetches per step measured slower).
-            Span<float> four = stackalloc float[16];
+            Span<float> four = stackalloc float[32];
             bool byFour = tokens >= 4 && F16Dot.FourTokensSupported(In);
             for (; r + 4 <= row1; r += 4)
             {
@@ -89,11 +89,18 @@ public sealed class FloatLinear : Linear
                     int t = 0;
                     if (byFour)
                         fixed (float* px = xs)
+                        {
+                            for (; t + 8 <= tokens; t += 8)
+                            {
+                                F16Dot.DotFinite4x8(rows, Weights.RowBytes / 2, px + (long)t * In, In, In, four);
+                                for (int j = 0; j < 32; j++) y[(t + j / 4) * Out + r + j % 4] = ExtraScale == 1f ? four[j] : four[j] * ExtraScale;
+                            }
                             for (; t + 4 <= tokens; t += 4)
                             {
                                 F16Dot.DotFinite4x4(rows, Weights.RowBytes / 2, px + (long)t * In, In, In, four);
                                 for (int j = 0; j < 16; j++) y[(t + j / 4) * Out + r + j % 4] = ExtraScale == 1f ? four[j] : four[j] * ExtraScale;
                             }
+                        }
                     for (; t < tokens; t++)
                     {
                         F16Dot.DotFinite4(rows, Weights.RowBytes / 2, xs.Slice(t * In, In), four[..4]);
