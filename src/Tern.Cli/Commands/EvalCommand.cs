@@ -43,11 +43,7 @@ internal static class EvalCommand
             {
                 logits = lm.Evaluator.Decode(seq, ids, allLogits: true);
             }
-            if (outPath != null)
-            {
-                using var fs = File.Create(outPath);
-                fs.Write(MemoryMarshal.AsBytes(logits.AsSpan()));
-            }
+            if (outPath != null) CommonOptions.WriteOutput(outPath, fs => fs.Write(MemoryMarshal.AsBytes(logits.AsSpan())));
             var last = logits.AsSpan((ids.Length - 1) * vocab, vocab).ToArray();
             var top = Enumerable.Range(0, vocab).OrderByDescending(i => last[i]).ThenBy(i => i).Take(5);
             io.Out.WriteLine("top-5 of the last position: " + string.Join("  ",

@@ -76,7 +76,12 @@ internal static class GenerateCommand
             }
             interrupt.End();
             io.Out.WriteLine();
-            if (idsPath != null) File.WriteAllLines(idsPath, generated.Select(i => i.ToString(CultureInfo.InvariantCulture)));
+            if (idsPath != null)
+                CommonOptions.WriteOutput(idsPath, fs =>
+                {
+                    using var w = new StreamWriter(fs);
+                    foreach (int id in generated) w.WriteLine(id.ToString(CultureInfo.InvariantCulture));
+                });
             var s = generator.Stats;
             io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"prompt: {s.PromptTokens} tokens in {s.PromptSeconds:F3} s ({s.PromptTokensPerSecond:F2} tokens/s) | generation: {s.GeneratedTokens} tokens in {s.GenerationSeconds:F3} s ({s.GenerationTokensPerSecond:F2} tokens/s) | stop: {s.StopReason}{(s.ContextShifts > 0 ? $" | context shifts: {s.ContextShifts}" : "")}"));

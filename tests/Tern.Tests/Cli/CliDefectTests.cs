@@ -40,4 +40,19 @@ public sealed class CliDefectTests
         Assert.Contains("generation: 0 tokens", r.Err);
         Assert.Equal("", File.ReadAllText(dir.File("ids.txt")).Trim());
     }
+
+    [Fact]
+    public void OutputFilesAreReplacedWholeThroughATemporaryFile()
+    {
+        using var dir = new TempDir();
+        string model = dir.File("m.gguf");
+        DummyModelWriter.Write(model, DummyModelSpec.Preset("tiny"));
+        string logits = dir.File("logits.bin"), ids = dir.File("ids.txt");
+        File.WriteAllText(logits, new string('x', 1 << 20)); // longer than what replaces it: no stale tail may remain
+        Assert.Equal(0, CliRunner.Run("eval", "-m", model, "--tokens", "1 2", "--logits-out", logits, "--force").ExitCode);
+        Assert.Equal(0, CliRunner.Run("generate", "-m", model, "--tokens", "1 2", "-n", "3", "--ids-out", ids, "--no-display-prompt").ExitCode);
+        Assert.Equal(2L * DummyModelSpec.Preset("tiny").VocabSize * 4, new FileInfo(logits).Length);
+        Assert.Equal(3, File.ReadAllLines(ids).Length);
+        Assert.Equal(["ids.txt", "logits.bin", "m.gguf"], Directory.GetFiles(dir.Path).Select(f => Path.GetFileName(f)!).Order().ToArray()); // no temporary left
+    }
 }
