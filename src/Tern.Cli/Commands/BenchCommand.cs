@@ -67,7 +67,7 @@ internal static class BenchCommand
                     rows.Add(Profiled(io, p.GetValue(profile), () => new Row(ModelBenchmark.PromptProcessing(m, t, n, r, cacheType), null, null)));
                 foreach (int n in tg.Where(n => n > 0))
                     rows.Add(Profiled(io, p.GetValue(profile), () => new Row(ModelBenchmark.Generation(m, t, n, r, cacheType, p.GetValue(topK)), bw, roof)));
-                if (streams is not null) RunParallel(io, m, t, streams, pp, tg, r, cacheType, rows, p.GetValue(profile));
+                if (streams is not null) RunParallel(io, m, t, streams, pp, tg, r, cacheType, rows, p.GetValue(profile), p.GetValue(topK));
             }
             bool ownSession = competing.OwnSession;
             competing.Dispose();
@@ -105,12 +105,12 @@ internal static class BenchCommand
     private sealed record Row(BenchResult Result, double? Bandwidth, double? Roof);
 
     /// <summary>`--parallel`: aggregate generation of N streams (rows), and time to first token under load (stderr).</summary>
-    private static void RunParallel(CliIO io, Model m, int threads, int[] streams, int[] pp, int[] tg, int repeats, Inference.KvCacheType cache, List<Row> rows, bool profile)
+    private static void RunParallel(CliIO io, Model m, int threads, int[] streams, int[] pp, int[] tg, int repeats, Inference.KvCacheType cache, List<Row> rows, bool profile, bool topK)
     {
         var tokenizer = Tokenizers.Tokenizer.FromGguf(m.File);
         foreach (int n in tg.Where(n => n > 0))
             foreach (int k in streams)
-                rows.Add(Profiled(io, profile, () => new Row(ServingBenchmark.Aggregate(m, tokenizer, threads, k, n, repeats, cache, Inference.OpProfile.Current), null, null)));
+                rows.Add(Profiled(io, profile, () => new Row(ServingBenchmark.Aggregate(m, tokenizer, threads, k, n, repeats, cache, Inference.OpProfile.Current, topK), null, null)));
         foreach (int prompt in pp.Where(x => x > 0))
             foreach (int k in streams.Where(k => k > 1))
             {

@@ -19,11 +19,12 @@ public static class ServingBenchmark
     /// each: tokens after the first (all prompts are read in the first step) over the time from the last first token
     /// to the last completion. Each repeat uses new prompts, so no prefix is reused.
     /// </summary>
-    public static BenchResult Aggregate(Model model, Tokenizer tokenizer, int threads, int streams, int tokens, int repeats, KvCacheType cache = KvCacheType.F32, OpProfile? profile = null)
+    public static BenchResult Aggregate(Model model, Tokenizer tokenizer, int threads, int streams, int tokens, int repeats, KvCacheType cache = KvCacheType.F32, OpProfile? profile = null, bool topKOutput = false)
     {
         using var s = new Scheduler(model, tokenizer, new SchedulerOptions
         {
             Slots = streams, Threads = threads, CacheType = cache, ContextSize = PromptTokens + tokens + 1, StepTokens = Math.Max(512, streams), MaxQueue = streams, Profile = profile,
+            TopKOutput = topKOutput,
         });
         var rng = new Random(99);
         var rates = new double[repeats];
@@ -37,7 +38,7 @@ public static class ServingBenchmark
             double seconds = results.Max(x => x.Duration.TotalSeconds) - results.Max(x => x.TimeToFirstToken.TotalSeconds);
             if (r >= 0) rates[r] = results.Sum(x => x.CompletionTokens - 1) / seconds;
         }
-        return new BenchResult($"tg{tokens} x{streams}", threads, tokens * streams, rates, GC.CollectionCount(0) - g0, GC.CollectionCount(2) - g2);
+        return new BenchResult($"tg{tokens}{(topKOutput ? "-topk" : "")} x{streams}", threads, tokens * streams, rates, GC.CollectionCount(0) - g0, GC.CollectionCount(2) - g2);
     }
 
     /// <summary>
