@@ -13,15 +13,17 @@ namespace Tern.Tests.Models.Layers;
 public class FloatLinearTests
 {
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(4)]
-    [InlineData(5)]
-    [InlineData(8)]
-    [InlineData(9)]
-    public unsafe void ABatchRowEqualsTheTokenAlone(int tokens)
+    [InlineData(1, 100)]
+    [InlineData(2, 100)]
+    [InlineData(4, 100)]
+    [InlineData(5, 100)]
+    [InlineData(8, 100)]
+    [InlineData(9, 100)]
+    [InlineData(13, 1100)]
+    [InlineData(16, 1100)]
+    public unsafe void ABatchRowEqualsTheTokenAlone(int tokens, int cols)
     {
-        const int rows = 23, cols = 100; // a row count that leaves a remainder after blocks of four; a tail after 16-value chunks
+        const int rows = 39; // blocks of four with a remainder, split at row 13 (two threads' ranges); a tail after 16-value chunks
         var rng = new Random(tokens);
         var halves = new ushort[rows * cols];
         for (int i = 0; i < halves.Length; i++) halves[i] = HalfConversion.F32ToF16((float)(rng.NextDouble() * 2 - 1));
