@@ -35,11 +35,6 @@ internal static unsafe class MatVecDriver
         }
     }
 
-    /// <summary>Byte offset of step <paramref name="s"/> within a row (constant-folded per step size and layout).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static long StepOffset<L>(int s, int values) where L : struct, ITwoBitLayout =>
-        values == 256 ? (long)s * L.ChunkBytes : (long)(s >> 1) * L.ChunkBytes + (s & 1) * 32;
-
     /// <summary>
     /// Bytes from step <paramref name="s"/> to the next: a chunk, or for 128-value steps 32 after a first half and
     /// the rest of the chunk after a second (a constant 32 when chunks are 64 bytes, I2_S).
