@@ -88,7 +88,7 @@ internal static unsafe class BatchMatVecDriver
                 TAcc a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
                 for (int g = g0; g < g1; g++)
                 {
-                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) Sse.Prefetch0(c + pf); // once per 256-value chunk
+                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) Sse.Prefetch1(c + pf); // once per 256-value chunk, into L2 (see MatVecDriver)
                     var planes = S.Decode<L>(c);
                     S.Add(ref a0, planes, x + o);
                     S.Add(ref a1, planes, x1 + o);
