@@ -16,11 +16,14 @@ public sealed unsafe class ModelShapes : IDisposable
 
     private readonly List<nint> _blocks = new();
 
-    public ModelShapes(GgmlType type, int layers, int seed = 1)
+    public ModelShapes(GgmlType type, int layers, int seed = 1) : this(type, layers, Layer, seed) { }
+
+    /// <summary><paramref name="layers"/> copies of the given projections.</summary>
+    public ModelShapes(GgmlType type, int layers, (string Name, int Rows, int Cols)[] shapes, int seed = 1)
     {
         var rng = new Random(seed);
         for (int l = 0; l < layers; l++)
-            foreach (var (name, rows, cols) in Layer)
+            foreach (var (name, rows, cols) in shapes)
             {
                 long bytes = RowBytes(type, cols) * rows + 32;
                 byte* p = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);

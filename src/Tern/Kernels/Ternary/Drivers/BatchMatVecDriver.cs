@@ -92,7 +92,9 @@ internal static unsafe class BatchMatVecDriver
         sbyte* x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k, x4 = x + 4 * k, x5 = x + 5 * k, x6 = x + 6 * k, x7 = x + 7 * k;
         for (int r = 0; r < rows; r++)
         {
-            byte* p = w + r * rb;
+            // The step's codes and the activations' offset in each token, advanced per step.
+            byte* c = w + r * rb;
+            long o = 0;
             TSum s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
             for (int g0 = 0; g0 < steps; g0 += perWiden)
             {
@@ -100,10 +102,8 @@ internal static unsafe class BatchMatVecDriver
                 TAcc a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
                 for (int g = g0; g < g1; g++)
                 {
-                    byte* c = p + MatVecDriver.StepOffset<L>(g, S.Values);
-                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) Sse.Prefetch0(c + pf); // once per 256-value chunk
+                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) Sse.Prefetch1(c + pf); // once per 256-value chunk, into L2 (see MatVecDriver)
                     var planes = S.Decode<L>(c);
-                    int o = g * S.Values;
                     S.Add(ref a0, planes, x + o);
                     S.Add(ref a1, planes, x1 + o);
                     if (N.Count > 2) S.Add(ref a2, planes, x2 + o);
@@ -112,6 +112,8 @@ internal static unsafe class BatchMatVecDriver
                     if (N.Count > 5) S.Add(ref a5, planes, x5 + o);
                     if (N.Count > 6) S.Add(ref a6, planes, x6 + o);
                     if (N.Count > 7) S.Add(ref a7, planes, x7 + o);
+                    c += MatVecDriver.StepBytes<L>(g, S.Values);
+                    o += S.Values;
                 }
                 S.Widen(ref s0, a0);
                 S.Widen(ref s1, a1);
@@ -122,16 +124,15 @@ internal static unsafe class BatchMatVecDriver
                 if (N.Count > 6) S.Widen(ref s6, a6);
                 if (N.Count > 7) S.Widen(ref s7, a7);
             }
-            byte* ct = p + (long)steps * L.ChunkBytes;
-            int ot = steps * S.Values;
-            Store<S, TP, TAcc, TSum>(dots + r, s0, sumq[0], tail, ct, x + ot);
-            Store<S, TP, TAcc, TSum>(dots + stride + r, s1, sumq[1], tail, ct, x1 + ot);
-            if (N.Count > 2) Store<S, TP, TAcc, TSum>(dots + 2L * stride + r, s2, sumq[2], tail, ct, x2 + ot);
-            if (N.Count > 3) Store<S, TP, TAcc, TSum>(dots + 3L * stride + r, s3, sumq[3], tail, ct, x3 + ot);
-            if (N.Count > 4) Store<S, TP, TAcc, TSum>(dots + 4L * stride + r, s4, sumq[4], tail, ct, x4 + ot);
-            if (N.Count > 5) Store<S, TP, TAcc, TSum>(dots + 5L * stride + r, s5, sumq[5], tail, ct, x5 + ot);
-            if (N.Count > 6) Store<S, TP, TAcc, TSum>(dots + 6L * stride + r, s6, sumq[6], tail, ct, x6 + ot);
-            if (N.Count > 7) Store<S, TP, TAcc, TSum>(dots + 7L * stride + r, s7, sumq[7], tail, ct, x7 + ot);
+            // c and o are at the last half (a tail when K mod 256 = 128 with 256-value steps).
+            Store<S, TP, TAcc, TSum>(dots + r, s0, sumq[0], tail, c, x + o);
+            Store<S, TP, TAcc, TSum>(dots + stride + r, s1, sumq[1], tail, c, x1 + o);
+            if (N.Count > 2) Store<S, TP, TAcc, TSum>(dots + 2L * stride + r, s2, sumq[2], tail, c, x2 + o);
+            if (N.Count > 3) Store<S, TP, TAcc, TSum>(dots + 3L * stride + r, s3, sumq[3], tail, c, x3 + o);
+            if (N.Count > 4) Store<S, TP, TAcc, TSum>(dots + 4L * stride + r, s4, sumq[4], tail, c, x4 + o);
+            if (N.Count > 5) Store<S, TP, TAcc, TSum>(dots + 5L * stride + r, s5, sumq[5], tail, c, x5 + o);
+            if (N.Count > 6) Store<S, TP, TAcc, TSum>(dots + 6L * stride + r, s6, sumq[6], tail, c, x6 + o);
+            if (N.Count > 7) Store<S, TP, TAcc, TSum>(dots + 7L * stride + r, s7, sumq[7], tail, c, x7 + o);
         }
     }
 

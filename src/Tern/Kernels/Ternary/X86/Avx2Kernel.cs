@@ -22,7 +22,7 @@ public sealed unsafe class Avx2Kernel : TernaryKernelBase
 
     private protected override void MatVec(TernaryMatrix w, int row0, int row1, sbyte* q, int* dots)
     {
-        if (!MatVecDriver.Run<Avx2MatVecStep, ActivationPointer, Vector256<short>, Vector256<int>>(w, row0, row1, q, dots))
+        if (!MatVecDriver.Run<Avx2MatVecStep, Avx2MatVecStep.Activations, Vector256<short>, Vector256<int>>(w, row0, row1, q, dots))
             TQ1MatVec256.Rows(w.Data + row0 * TernaryRows.RowBytes(w), row1 - row0, w.Cols, q, TernaryCodes.Sum(q, w.Cols), dots);
     }
 
