@@ -158,7 +158,9 @@ internal static unsafe class BatchMatVecDriver
         int r = 0;
         for (; r + 2 <= rows; r += 2)
         {
-            byte* p = w + r * rb;
+            // The step's codes (row r; row r + 1 at c + rb) and the activations' offset, advanced per step.
+            byte* c = w + r * rb;
+            long o = 0;
             for (int t = 0; t < 2 * MaxTokens; t++) Unsafe.Add(ref sa, t) = default;
             for (int g0 = 0; g0 < steps; g0 += perWiden)
             {
@@ -167,11 +169,9 @@ internal static unsafe class BatchMatVecDriver
                 TAcc b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
                 for (int g = g0; g < g1; g++)
                 {
-                    byte* c = p + MatVecDriver.StepOffset<L>(g, S.Values);
-                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) { Sse.Prefetch0(c + pf); Sse.Prefetch0(c + rb + pf); }
+                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) { Sse.Prefetch1(c + pf); Sse.Prefetch1(c + rb + pf); } // into L2, see MatVecDriver
                     var pa = S.Decode<L>(c);
                     var pb = S.Decode<L>(c + rb);
-                    int o = g * S.Values;
                     S.AddPair(ref a0, ref b0, pa, pb, x + o);
                     S.AddPair(ref a1, ref b1, pa, pb, x1 + o);
                     if (N.Count > 2) S.AddPair(ref a2, ref b2, pa, pb, x2 + o);
@@ -180,6 +180,8 @@ internal static unsafe class BatchMatVecDriver
                     if (N.Count > 5) S.AddPair(ref a5, ref b5, pa, pb, x5 + o);
                     if (N.Count > 6) S.AddPair(ref a6, ref b6, pa, pb, x6 + o);
                     if (N.Count > 7) S.AddPair(ref a7, ref b7, pa, pb, x7 + o);
+                    c += MatVecDriver.StepBytes<L>(g, S.Values);
+                    o += S.Values;
                 }
                 S.Widen(ref sa, a0); S.Widen(ref sb, b0);
                 S.Widen(ref Unsafe.Add(ref sa, 1), a1); S.Widen(ref Unsafe.Add(ref sb, 1), b1);
@@ -190,12 +192,11 @@ internal static unsafe class BatchMatVecDriver
                 if (N.Count > 6) { S.Widen(ref Unsafe.Add(ref sa, 6), a6); S.Widen(ref Unsafe.Add(ref sb, 6), b6); }
                 if (N.Count > 7) { S.Widen(ref Unsafe.Add(ref sa, 7), a7); S.Widen(ref Unsafe.Add(ref sb, 7), b7); }
             }
-            byte* ct = p + (long)steps * L.ChunkBytes;
-            int ot = steps * S.Values;
+            // c and o are at the last half (a tail when K mod 256 = 128 with 256-value steps).
             for (int t = 0; t < N.Count; t++)
             {
-                Store<S, TP, TAcc, TSum>(dots + (long)t * stride + r, Unsafe.Add(ref sa, t), sumq[t], tail, ct, x + (long)t * k + ot);
-                Store<S, TP, TAcc, TSum>(dots + (long)t * stride + r + 1, Unsafe.Add(ref sb, t), sumq[t], tail, ct + rb, x + (long)t * k + ot);
+                Store<S, TP, TAcc, TSum>(dots + (long)t * stride + r, Unsafe.Add(ref sa, t), sumq[t], tail, c, x + (long)t * k + o);
+                Store<S, TP, TAcc, TSum>(dots + (long)t * stride + r + 1, Unsafe.Add(ref sb, t), sumq[t], tail, c + rb, x + (long)t * k + o);
             }
         }
         if (r < rows) Rows<L, S, TP, TAcc, TSum, N>(w + r * rb, rows - r, k, x, sumq, dots + r, stride);
