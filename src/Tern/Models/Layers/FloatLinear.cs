@@ -39,7 +39,7 @@ public sealed class FloatLinear : Linear
     {
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
         fixed (byte* p = row)
-            for (int i = 0; i < row.Length; i += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + i);
+            for (int i = 0; i < row.Length; i += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch1(p + i);
     }
 
     public override void ComputeRows(LinearInput x, Span<float> y, int row0, int row1)
