@@ -148,10 +148,9 @@ public static class F16Dot
     /// <summary>
     /// How far ahead (in halves) <see cref="DotFinite4"/> prefetches each of its four rows, one line per row every
     /// 32 halves. 16 KB (about three 2B-4T rows) streamed 12.6–13.2 GB/s on one core against 9.3–10.6
-    /// without (read probe 13.1; `Tern.Benchmarks -- f16 120000 2560`).
-    /// </summary>
-    /// Into L2 (prefetcht1) for one token: `tern bench -m 2b4t -p 0 -n 32 -t 1,2 -r 2`, alternating builds, tg t1
+    /// without (read probe 13.1; `Tern.Benchmarks -- f16 120000 2560`). Into L2 (prefetcht1) for one token: `tern bench -m 2b4t -p 0 -n 32 -t 1,2 -r 2`, alternating builds, tg t1
     /// 13.95 / 13.98 against 10.86 / 10.90 tok/s into L1 (the ternary mat-vec gained alike); the batch forms keep L1.
+    /// </summary>
     internal const int PrefetchHalves = 8192;
 
     /// <summary>Largest |x| for which <see cref="ScaleForFourRows"/> is exact (x·2¹¹² must stay finite).</summary>
