@@ -231,16 +231,24 @@ public static class F16Dot
     /// conversion's three operations shared four ways), eight independent chains. Each chain adds the same products in
     /// the same order as <see cref="DotFinite4"/>'s for that row and token: the same bits.
     /// </summary>
-    public static unsafe void DotFinite4x4(ushort* rows, long stride, float* xs, long xStride, int n, Span<float> result)
+    public static unsafe void DotFinite4x4(ushort* rows, long stride, float* xs, long xStride, int n, Span<float> result) =>
+        FourRowsByTokens(rows, stride, xs, xStride, n, result, 4, &TwoRowsFourTokens);
+
+    /// <summary>
+    /// The shared frame of <see cref="DotFinite4x4"/> and <see cref="DotFinite4x8"/>: rows 0–1 and 2–3 through the
+    /// two-row kernel (lanes to acc[(4t + i)·16]), then each row and token's tail and lane sum.
+    /// </summary>
+    private static unsafe void FourRowsByTokens(ushort* rows, long stride, float* xs, long xStride, int n, Span<float> result, int tokens,
+        delegate*<short*, short*, float*, long, int, float*, void> twoRows)
     {
         int full = n - n % FloatDot.Lanes;
-        if (!FourTokensSupported(n)) throw new NotSupportedException("DotFinite4x4 needs AVX-512 and at least 16 values");
-        _ = result[15];
-        float* acc = stackalloc float[16 * FloatDot.Lanes]; // [token][row][lane]
+        if (!FourTokensSupported(n)) throw new NotSupportedException($"DotFinite4x{tokens} needs AVX-512 and at least 16 values");
+        _ = result[4 * tokens - 1];
+        float* acc = stackalloc float[32 * FloatDot.Lanes]; // [token][row][lane], up to 8 tokens
         short* h0 = (short*)rows, h1 = (short*)(rows + stride), h2 = (short*)(rows + 2 * stride), h3 = (short*)(rows + 3 * stride);
-        TwoRowsFourTokens(h0, h1, xs, xStride, full, acc);
-        TwoRowsFourTokens(h2, h3, xs, xStride, full, acc + 2 * FloatDot.Lanes);
-        for (int j = 0; j < 16; j++)
+        twoRows(h0, h1, xs, xStride, full, acc);
+        twoRows(h2, h3, xs, xStride, full, acc + 2 * FloatDot.Lanes);
+        for (int j = 0; j < 4 * tokens; j++)
         {
             short* h = (j % 4) switch { 0 => h0, 1 => h1, 2 => h2, _ => h3 };
             Finish(h, xs + j / 4 * xStride, full, n, new Span<float>(acc + j * FloatDot.Lanes, FloatDot.Lanes), out result[j]);
@@ -284,21 +292,8 @@ public static class F16Dot
     /// eight multiply-adds, half the conversion work per multiply-add of the four-token form (the conversion's shift and
     /// sign-extension share a pipe with the FMAs). The same bits as <see cref="DotFinite4"/> per row and token.
     /// </summary>
-    public static unsafe void DotFinite4x8(ushort* rows, long stride, float* xs, long xStride, int n, Span<float> result)
-    {
-        int full = n - n % FloatDot.Lanes;
-        if (!FourTokensSupported(n)) throw new NotSupportedException("DotFinite4x8 needs AVX-512 and at least 16 values");
-        _ = result[31];
-        float* acc = stackalloc float[32 * FloatDot.Lanes]; // [token][row][lane]
-        short* h0 = (short*)rows, h1 = (short*)(rows + stride), h2 = (short*)(rows + 2 * stride), h3 = (short*)(rows + 3 * stride);
-        TwoRowsEightTokens(h0, h1, xs, xStride, full, acc);
-        TwoRowsEightTokens(h2, h3, xs, xStride, full, acc + 2 * FloatDot.Lanes);
-        for (int j = 0; j < 32; j++)
-        {
-            short* h = (j % 4) switch { 0 => h0, 1 => h1, 2 => h2, _ => h3 };
-            Finish(h, xs + j / 4 * xStride, full, n, new Span<float>(acc + j * FloatDot.Lanes, FloatDot.Lanes), out result[j]);
-        }
-    }
+    public static unsafe void DotFinite4x8(ushort* rows, long stride, float* xs, long xStride, int n, Span<float> result) =>
+        FourRowsByTokens(rows, stride, xs, xStride, n, result, 8, &TwoRowsEightTokens);
 
     /// <summary>The lanes of rows h0, h1 × eight tokens, to acc[(4t + i)·16]: 16 chains, two converted chunks, one activation vector, the mask.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
