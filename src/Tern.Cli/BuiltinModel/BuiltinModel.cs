@@ -25,16 +25,7 @@ internal static class BuiltinModel
         if (File.Exists(path) && new FileInfo(path).Length == bytes.Length) return path;
         Directory.CreateDirectory(dir);
         // Written beside its final name and renamed: a concurrent or interrupted first run never leaves a partial file.
-        string temp = $"{path}.{Environment.ProcessId}.tmp";
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        Files.AtomicFile.Write(path, s => s.Write(bytes));
         return path;
     }
 }

@@ -137,24 +137,6 @@ internal static class CommonOptions
         if (dir != null && !Directory.Exists(dir)) throw new UserError($"output directory {dir} does not exist");
     }
 
-    /// <summary>
-    /// Writes an output file (checked with <see cref="CheckOutput"/>) through a temporary file in the same directory,
-    /// renamed over it when complete: an interrupted or failed write never leaves a truncated file under the name.
-    /// </summary>
-    public static void WriteOutput(string path, Action<Stream> write)
-    {
-        string temp = $"{path}.{Environment.ProcessId}.tmp";
-        try
-        {
-            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write)) write(fs);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
-
     /// <summary>The text of -f FILE; "-" reads standard input to its end.</summary>
     public static string ReadPromptFile(string path, CliIO io)
     {

@@ -43,7 +43,7 @@ internal static class EvalCommand
             {
                 logits = lm.Evaluator.Decode(seq, ids, allLogits: true);
             }
-            if (outPath != null) CommonOptions.WriteOutput(outPath, fs => fs.Write(MemoryMarshal.AsBytes(logits.AsSpan())));
+            if (outPath != null) Files.AtomicFile.Write(outPath, fs => fs.Write(MemoryMarshal.AsBytes(logits.AsSpan())));
             var last = logits.AsSpan((ids.Length - 1) * vocab, vocab).ToArray();
             var top = Enumerable.Range(0, vocab).OrderByDescending(i => last[i]).ThenBy(i => i).Take(5);
             io.Out.WriteLine("top-5 of the last position: " + string.Join("  ",

@@ -77,7 +77,7 @@ internal static class GenerateCommand
             interrupt.End();
             io.Out.WriteLine();
             if (idsPath != null)
-                CommonOptions.WriteOutput(idsPath, fs =>
+                Files.AtomicFile.Write(idsPath, fs =>
                 {
                     using var w = new StreamWriter(fs);
                     foreach (int id in generated) w.WriteLine(id.ToString(CultureInfo.InvariantCulture));

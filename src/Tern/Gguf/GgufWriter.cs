@@ -49,22 +49,7 @@ public sealed class GgufWriter
         GgmlTypeInfo.ByteSize(type, dims) ?? throw new ArgumentException($"shape [{string.Join(", ", dims)}] does not fit {type}");
 
     /// <summary>Writes to <paramref name="path"/> through a temporary file renamed at the end, so a failure leaves no half-written model.</summary>
-    public void WriteTo(string path)
-    {
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                WriteTo(fs);
-            }
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    public void WriteTo(string path) => Files.AtomicFile.Write(path, WriteTo);
 
     public void WriteTo(Stream stream)
     {

@@ -56,12 +56,15 @@ public sealed class FloatLinear : Linear
             for (int t = 0; t < x.Count; t++)
             {
                 float v = FloatDot.Dot(row, x.Row(t));
-                y[t * Out + r] = ExtraScale == 1f ? v : v * ExtraScale;
+                y[t * Out + r] = Scaled(v);
             }
         }
     }
 
     [ThreadStatic] private static float[]? t_scaled;
+
+    /// <summary>A dot times the layer's extra scale (the multiply skipped when it is 1, as every path did).</summary>
+    private float Scaled(float v) => ExtraScale == 1f ? v : v * ExtraScale;
 
     /// <summary>
     /// F16 rows converted in registers instead of widened to memory first. Blocks of four rows (contiguous in the file)
@@ -93,18 +96,18 @@ public sealed class FloatLinear : Linear
                             for (; t + 8 <= tokens; t += 8)
                             {
                                 F16Dot.DotFinite4x8(rows, Weights.RowBytes / 2, px + (long)t * In, In, In, four);
-                                for (int j = 0; j < 32; j++) y[(t + j / 4) * Out + r + j % 4] = ExtraScale == 1f ? four[j] : four[j] * ExtraScale;
+                                for (int j = 0; j < 32; j++) y[(t + j / 4) * Out + r + j % 4] = Scaled(four[j]);
                             }
                             for (; t + 4 <= tokens; t += 4)
                             {
                                 F16Dot.DotFinite4x4(rows, Weights.RowBytes / 2, px + (long)t * In, In, In, four);
-                                for (int j = 0; j < 16; j++) y[(t + j / 4) * Out + r + j % 4] = ExtraScale == 1f ? four[j] : four[j] * ExtraScale;
+                                for (int j = 0; j < 16; j++) y[(t + j / 4) * Out + r + j % 4] = Scaled(four[j]);
                             }
                         }
                     for (; t < tokens; t++)
                     {
                         F16Dot.DotFinite4(rows, Weights.RowBytes / 2, xs.Slice(t * In, In), four[..4]);
-                        for (int i = 0; i < 4; i++) y[t * Out + r + i] = ExtraScale == 1f ? four[i] : four[i] * ExtraScale;
+                        for (int i = 0; i < 4; i++) y[t * Out + r + i] = Scaled(four[i]);
                     }
                 }
             }
@@ -117,7 +120,7 @@ public sealed class FloatLinear : Linear
             for (int t = 0; t < tokens; t++)
             {
                 float v = AllFinite ? F16Dot.DotFinite(halves, x.Row(t)) : F16Dot.Dot(halves, x.Row(t));
-                y[t * Out + r] = ExtraScale == 1f ? v : v * ExtraScale;
+                y[t * Out + r] = Scaled(v);
             }
         }
     }
