@@ -33,8 +33,9 @@ public static unsafe class F16Probe
         }
         string one = Rate(1, () => { for (int r = 0; r < rows; r++) F16Dot.DotFinite(new ReadOnlySpan<ushort>(w + (long)r * k, k), x); });
         string four4 = Rate(1, () => { for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4(w + (long)r * k, k, xs, four); });
-        string byFour = Rate(4, () => { fixed (float* px = xs4) for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4x4(w + (long)r * k, k, px, k, k, sixteen); });
-        string byEight = Rate(8, () => { fixed (float* px = xs4) for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4x8(w + (long)r * k, k, px, k, k, sixteen); });
+        bool batches = F16Dot.FourTokensSupported(k);
+        string byFour = !batches ? "n/a (needs AVX-512)" : Rate(4, () => { fixed (float* px = xs4) for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4x4(w + (long)r * k, k, px, k, k, sixteen); });
+        string byEight = !batches ? "n/a" : Rate(8, () => { fixed (float* px = xs4) for (int r = 0; r + 4 <= rows; r += 4) F16Dot.DotFinite4x8(w + (long)r * k, k, px, k, k, sixteen); });
         Console.WriteLine($"F16 rows={rows} K={k} ({bytes / 1024} KB), GB/s of weights per token: one row {one}; four rows {four4}; four rows x four tokens {byFour}; x eight tokens {byEight}");
         NativeMemory.AlignedFree(w);
     }

@@ -146,10 +146,14 @@ public static class F16Dot
     public static bool FourRowsSupported(int length) => (Avx512F.IsSupported || Avx2.IsSupported) && length >= FloatDot.Lanes;
 
     /// <summary>
-    /// How far ahead (in halves) <see cref="DotFinite4"/> prefetches each of its four rows, one line per row every
-    /// 32 halves. 16 KB (about three 2B-4T rows) streamed 12.6–13.2 GB/s on one core against 9.3–10.6
-    /// without (read probe 13.1; `Tern.Benchmarks -- f16 120000 2560`). Into L2 (prefetcht1) for one token: `tern bench -m 2b4t -p 0 -n 32 -t 1,2 -r 2`, alternating builds, tg t1
-    /// 13.95 / 13.98 against 10.86 / 10.90 tok/s into L1 (the ternary mat-vec gained alike); the batch forms keep L1.
+    /// How far ahead (in halves) the two-row batch forms prefetch each row, one line per row every 32 halves (into
+    /// L1). <see cref="DotFinite4"/> used to do the same for its four rows: 16 KB ahead streamed 12.6–13.2 GB/s on
+    /// one core against 9.3–10.6 without (`Tern.Benchmarks -- f16 120000 2560`), and into L2 rather than L1 took tg
+    /// at 1 thread from 10.9 to 14.0 tok/s (`tern bench -m 2b4t -p 0 -n 32 -t 1,2 -r 2`, alternating builds). Four
+    /// streams a row apart still read slower than one: over 320 MB of F16 rows at 1 thread (AVX2, Zen 4, 4 rounds
+    /// alternating) a plain sum read 20–25 GB/s, the four-row dot 17–19 with per-row prefetches and 19–22 with the
+    /// next block prefetched in address order, which it now does; `tern bench -p 0 -n 32 -t 1 --profile` (AVX2,
+    /// alternating builds, 3 rounds): the output layer 2.44–2.67 s against 2.93–3.06 s per 68 tokens.
     /// </summary>
     internal const int PrefetchHalves = 8192;
 
@@ -187,13 +191,16 @@ public static class F16Dot
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
             var keep = Vector512.Create(0x8FFFE000u);
             short* h0 = (short*)rows, h1 = (short*)(rows + stride), h2 = (short*)(rows + 2 * stride), h3 = (short*)(rows + 3 * stride);
-            // One prefetch per row and 32 halves (a cache line), in a loop body without branches: a branch inside it
-            // made the JIT keep the accumulators on the stack (a store and reload on every chain, 2.6× slower in L2).
+            // Four prefetches per 32 halves, in a loop body without branches (a branch inside it made the JIT keep the
+            // accumulators on the stack: a store and reload on every chain, 2.6× slower in L2). They walk the next
+            // block of four rows (contiguous: 4·stride halves on) front to back, 256 bytes per iteration, as this
+            // block is consumed: one stream in address order. Prefetching each row ahead instead (four streams a row
+            // apart) read slower from DRAM: see PrefetchHalves.
+            short* next = (short*)(rows + 4 * stride);
             int i = 0;
-            for (; i + 32 <= full; i += 32)
+            for (; i + 32 <= full; i += 32, next += 128)
             {
-                Sse.Prefetch1(h0 + i + PrefetchHalves); Sse.Prefetch1(h1 + i + PrefetchHalves);
-                Sse.Prefetch1(h2 + i + PrefetchHalves); Sse.Prefetch1(h3 + i + PrefetchHalves);
+                Sse.Prefetch1(next); Sse.Prefetch1(next + 32); Sse.Prefetch1(next + 64); Sse.Prefetch1(next + 96);
                 var vx = Avx512F.LoadVector512(px + i);
                 s0 = Vector512.FusedMultiplyAdd(Widen(h0 + i, keep), vx, s0);
                 s1 = Vector512.FusedMultiplyAdd(Widen(h1 + i, keep), vx, s1);
@@ -355,12 +362,12 @@ public static class F16Dot
             Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
             var keep = Vector256.Create(0x8FFFE000u);
             short* h0 = (short*)rows, h1 = (short*)(rows + stride), h2 = (short*)(rows + 2 * stride), h3 = (short*)(rows + 3 * stride);
-            // As in the 512-bit form: the prefetches once per 32 halves without a branch in the loop body.
+            // As in the 512-bit form: the next block prefetched front to back, without a branch in the loop body.
+            short* next = (short*)(rows + 4 * stride);
             int i = 0;
-            for (; i + 32 <= full; i += 32)
+            for (; i + 32 <= full; i += 32, next += 128)
             {
-                Sse.Prefetch1(h0 + i + PrefetchHalves); Sse.Prefetch1(h1 + i + PrefetchHalves);
-                Sse.Prefetch1(h2 + i + PrefetchHalves); Sse.Prefetch1(h3 + i + PrefetchHalves);
+                Sse.Prefetch1(next); Sse.Prefetch1(next + 32); Sse.Prefetch1(next + 64); Sse.Prefetch1(next + 96);
                 Chunk256(h0, h1, h2, h3, px, i, keep, ref a0, ref b0, ref a1, ref b1, ref a2, ref b2, ref a3, ref b3);
                 Chunk256(h0, h1, h2, h3, px, i + 16, keep, ref a0, ref b0, ref a1, ref b1, ref a2, ref b2, ref a3, ref b3);
             }

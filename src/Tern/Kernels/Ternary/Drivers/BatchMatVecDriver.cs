@@ -159,7 +159,7 @@ internal static unsafe class BatchMatVecDriver
         for (; r + 2 <= rows; r += 2)
         {
             // The step's codes (row r; row r + 1 at c + rb) and the activations' offset, advanced per step.
-            byte* c = w + r * rb;
+            byte* c = w + r * rb, row = c, ahead = c + pf;
             long o = 0;
             for (int t = 0; t < 2 * MaxTokens; t++) Unsafe.Add(ref sa, t) = default;
             for (int g0 = 0; g0 < steps; g0 += perWiden)
@@ -169,7 +169,7 @@ internal static unsafe class BatchMatVecDriver
                 TAcc b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
                 for (int g = g0; g < g1; g++)
                 {
-                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) { Sse.Prefetch1(c + pf); Sse.Prefetch1(c + rb + pf); } // into L2, see MatVecDriver
+                    if (S.Prefetch && Sse.IsSupported && (S.Values == 256 || (g & 1) == 0)) { byte* f = ahead + 2 * (c - row); Sse.Prefetch1(f); Sse.Prefetch1(f + 64); } // both rows pf ahead in address order, see MatVecDriver
                     var pa = S.Decode<L>(c);
                     var pb = S.Decode<L>(c + rb);
                     S.AddPair(ref a0, ref b0, pa, pb, x + o);
