@@ -41,10 +41,10 @@ public sealed unsafe class AvxVnniKernel : TernaryKernelBase
         else TQ1MatVec256.Rows(w.Data + row0 * TernaryRows.RowBytes(w), row1 - row0, k, q, sumq, dots);
     }
 
-    /// <summary>Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul512"/>), the rest by tiles.</summary>
+    /// <summary>Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul{W}"/> of <see cref="Lookup512"/>), the rest by tiles.</summary>
     private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
     {
-        int done = LookupMatMul512.Run(w, row0, row1, q, n, dots, stride, Tiles);
+        int done = LookupMatMul<Lookup512>.Run(w, row0, row1, q, n, dots, stride, Tiles);
         if (done < n) Tiles(w, row0, row1, q + (long)done * w.Cols, n - done, dots + (long)done * stride, stride);
     }
 
@@ -55,7 +55,7 @@ public sealed unsafe class AvxVnniKernel : TernaryKernelBase
     public override void ScaledDots(TernaryMatrix w, int row0, int row1, ReadOnlySpan<sbyte> q, int n, ReadOnlySpan<float> a, float extra, Span<float> y, int yStride)
     {
         if (!Supports(w)) throw new NotSupportedException($"{Name} cannot run {w}");
-        LookupMatMul512.ScaledDots(this, w, row0, row1, q, n, a, extra, y, yStride, Tiles);
+        LookupMatMul<Lookup512>.ScaledDots(this, w, row0, row1, q, n, a, extra, y, yStride, Tiles);
     }
 
     private static delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> Tiles =>
