@@ -203,7 +203,7 @@ public class LookupMatMulTests
         var rng = new Random(23);
         var m = TestMatrix.Random(type, 100, 2560, rng, rawBytes: false);
         foreach (var kernel in KernelRegistry.Supported)
-            foreach (int n in new[] { 32, 37, 70 })
+            foreach (int n in new[] { 17, 32, 37, 70 })
                 Assert.Null(KernelConformance.Check(kernel, m, 5, 99, KernelConformance.RandomActivations(rng, n * 2560), n));
     }
 }
