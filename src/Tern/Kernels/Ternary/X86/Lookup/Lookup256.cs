@@ -7,7 +7,10 @@ namespace Tern.Kernels.X86;
 /// <summary>
 /// The 256-bit width of <see cref="LookupMatMul{W}"/> (AVX2 only, for CPUs without AVX-512): 16 tokens per block,
 /// 32-byte entries (81 × 32 B per group, two passes of four groups = 20.7 KB of tables), offsets
-/// <c>g·2592 + i·32</c> (at most 10 336).
+/// <c>g·2592 + i·32</c> (at most 10 336). At 2B-4T shapes (`Tern.Benchmarks -- throughput --kernel avx2`,
+/// DOTNET_EnableAVX512=0 on Zen 4, 2026-12-03, 4096-row panels, alternating with the build before it, two rounds,
+/// GMAC per CPU-second): 1 thread 112–125 / 124–133 / 142–160 at n = 64 / 128 / 512 against 65–73 / 81–83 / 77–113
+/// for <see cref="Avx2Tiles"/>; 2 threads 240–272 / 261–285 / 287–299 against 141–160 / 120–133 / 141–173.
 /// </summary>
 internal unsafe struct Lookup256 : ILookupWidth
 {
@@ -16,10 +19,20 @@ internal unsafe struct Lookup256 : ILookupWidth
 
     public static bool IsSupported => Avx2.IsSupported;
     public static int Tokens => T;
+    /// <summary>
+    /// Measured against the tiles at 2560 columns, 64 tokens, DOTNET_EnableAVX512=0 (GMAC per CPU-second, three
+    /// alternating rounds): 48 rows 48–70 vs 63–68, 64 rows 58–81 vs 64–70, 96 rows 74–102 vs 71–110, 128 rows
+    /// 89–116 vs 74–110; the offsets and tables per call stop paying below ~64 rows.
+    /// </summary>
     public static int MinRows => 64;
 
-    /// <summary>A panel's accumulators take 96 bytes per row (393 KB for 4096 rows), within L2.</summary>
-    public static int PanelRows => 4096;
+    /// <summary>
+    /// A panel's accumulators take 96 bytes per row (196 KB for 2048 rows). Measured at 2B-4T shapes
+    /// (`Tern.Benchmarks -- throughput --kernel avx2 --tokens 128,512`, 1 thread, DOTNET_EnableAVX512=0, GMAC per
+    /// CPU-second, three alternating rounds): 2048 rows 131–147 / 142–156, 4096 120–134 / 137–146, 8192 106–113 /
+    /// 119–130; 1024 and 1536 were within the noise of 2048.
+    /// </summary>
+    public static int PanelRows => 2048;
 
     /// <summary>
     /// 16 columns at a time: vector R_t holds token t's 16 columns (sign-extended), and three rounds of in-lane unpacks

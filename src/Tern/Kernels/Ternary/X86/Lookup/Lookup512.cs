@@ -6,8 +6,9 @@ namespace Tern.Kernels.X86;
 
 /// <summary>
 /// The 512-bit width of <see cref="LookupMatMul{W}"/> (AVX-512BW): 32 tokens per block, 64-byte entries, offsets
-/// <c>g·5184 + i·64</c>. Measured at 2B-4T shapes (`Tern.Benchmarks -- throughput`, 1 thread): ~230–250 GMAC/s against
-/// ~150 for the multiply-add tiles.
+/// <c>g·5184 + i·64</c>. At 2B-4T shapes (`Tern.Benchmarks -- throughput`, 1 thread) the README's sitting had ~250
+/// GMAC/s at 512 tokens and ~230 at 128 against 148–150 for the multiply-add tiles; on 2026-12-03 (a busier VM, builds
+/// before and after the driver split alternating) 150–213 GMAC per CPU-second for both.
 /// </summary>
 internal unsafe struct Lookup512 : ILookupWidth
 {
