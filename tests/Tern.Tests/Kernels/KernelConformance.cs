@@ -69,7 +69,7 @@ public static class KernelConformance
                 foreach (int n in new[] { 16, 32, 47, 50 })
                     Run(m, 2, 19, RandomActivations(rng, n * 3 * block), n);
             }
-            // Enough rows and tokens for the table-lookup mat-mat (whole blocks of 32 tokens, ≥ 64 rows), with and
+            // Enough rows and tokens for the table-lookup mat-mat (whole blocks of 32 or 16 tokens, ≥ 64 rows), with and
             // without code 3 (a panel holding it goes to the tiles).
             foreach (bool raw in new[] { false, true })
             {

@@ -14,7 +14,7 @@ namespace Tern.Kernels.X86;
 /// <para><b>Mat-vec</b> (one token, I2_S and TQ2_0): <see cref="Avx512BWMatVecStep"/> in <see cref="MatVecDriver"/>.
 /// TQ1_0: <see cref="TQ1MatVec256"/>. <b>2–16 tokens</b> (I2_S, TQ2_0): <see cref="Avx512BWBatchStep"/> in
 /// <see cref="BatchMatVecDriver"/>, the weights read once per up to 8 tokens. <b>Mat-mat:</b> whole blocks of 32 tokens by table lookup
-/// (<see cref="LookupMatMul512"/>), the rest by <see cref="Avx512BWTiles"/> in <see cref="PanelMatMul"/>.</para>
+/// (<see cref="LookupMatMul{W}"/> of <see cref="Lookup512"/>), the rest by <see cref="Avx512BWTiles"/> in <see cref="PanelMatMul"/>.</para>
 /// </summary>
 public sealed unsafe class Avx512BWKernel : TernaryKernelBase
 {
@@ -33,10 +33,10 @@ public sealed unsafe class Avx512BWKernel : TernaryKernelBase
     private protected override bool SmallBatch(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
         BatchMatVecDriver.Run<Avx512BWBatchStep, Avx512BWBatchStep.Planes, Vector512<short>, Vector512<int>>(w, row0, row1, q, n, dots, stride);
 
-    /// <summary>Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul512"/>), the rest by tiles.</summary>
+    /// <summary>Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul{W}"/> of <see cref="Lookup512"/>), the rest by tiles.</summary>
     private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
     {
-        int done = LookupMatMul512.Run(w, row0, row1, q, n, dots, stride, &PanelMatMul.Run<Avx512BWTiles>);
+        int done = LookupMatMul<Lookup512>.Run(w, row0, row1, q, n, dots, stride, &PanelMatMul.Run<Avx512BWTiles>);
         if (done < n) PanelMatMul.Run<Avx512BWTiles>(w, row0, row1, q + (long)done * w.Cols, n - done, dots + (long)done * stride, stride);
     }
 
@@ -47,6 +47,6 @@ public sealed unsafe class Avx512BWKernel : TernaryKernelBase
     public override void ScaledDots(TernaryMatrix w, int row0, int row1, ReadOnlySpan<sbyte> q, int n, ReadOnlySpan<float> a, float extra, Span<float> y, int yStride)
     {
         if (!Supports(w)) throw new NotSupportedException($"{Name} cannot run {w}");
-        LookupMatMul512.ScaledDots(this, w, row0, row1, q, n, a, extra, y, yStride, &PanelMatMul.Run<Avx512BWTiles>);
+        LookupMatMul<Lookup512>.ScaledDots(this, w, row0, row1, q, n, a, extra, y, yStride, &PanelMatMul.Run<Avx512BWTiles>);
     }
 }

@@ -18,7 +18,7 @@ namespace Tern.Kernels.X86;
 /// <para>This mat-vec keeps a loop of its own rather than <see cref="MatVecDriver"/>'s: int32 accumulators per plane
 /// (no widening segments) and two rows per iteration, which fit the 16 VEX registers.</para>
 /// <para><b>Mat-mat:</b> <see cref="AvxVnniTiles"/> in <see cref="PanelMatMul"/>: 4 rows × 4 tokens where AVX-512 gives
-/// the JIT 32 registers, else 2 rows × 6 tokens; whole blocks of 32 tokens by table lookup where AVX-512BW exists.</para>
+/// the JIT 32 registers, else 2 rows × 6 tokens; whole blocks by table lookup (<see cref="LookupMatMul{W}"/>: 32 tokens with AVX-512BW, else 16).</para>
 /// </summary>
 public sealed unsafe class AvxVnniKernel : TernaryKernelBase
 {
@@ -41,21 +41,27 @@ public sealed unsafe class AvxVnniKernel : TernaryKernelBase
         else TQ1MatVec256.Rows(w.Data + row0 * TernaryRows.RowBytes(w), row1 - row0, k, q, sumq, dots);
     }
 
-    /// <summary>Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul512"/>), the rest by tiles.</summary>
+    /// <summary>
+    /// Whole blocks by table lookup where it applies (<see cref="LookupMatMul{W}"/>: 32 tokens with AVX-512BW, else 16),
+    /// the rest by tiles.
+    /// </summary>
     private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
     {
-        int done = LookupMatMul512.Run(w, row0, row1, q, n, dots, stride, Tiles);
+        int done = Avx512BW.IsSupported
+            ? LookupMatMul<Lookup512>.Run(w, row0, row1, q, n, dots, stride, Tiles)
+            : LookupMatMul<Lookup256>.Run(w, row0, row1, q, n, dots, stride, Tiles);
         if (done < n) Tiles(w, row0, row1, q + (long)done * w.Cols, n - done, dots + (long)done * stride, stride);
     }
 
     /// <summary>
-    /// The rescaled output: whole blocks of 32 tokens by table lookup with the rescale fused into its store (no int
-    /// dots in memory), everything else through the dots.
+    /// The rescaled output: whole blocks by table lookup with the rescale fused into its store (no int dots in memory),
+    /// everything else through the dots.
     /// </summary>
     public override void ScaledDots(TernaryMatrix w, int row0, int row1, ReadOnlySpan<sbyte> q, int n, ReadOnlySpan<float> a, float extra, Span<float> y, int yStride)
     {
         if (!Supports(w)) throw new NotSupportedException($"{Name} cannot run {w}");
-        LookupMatMul512.ScaledDots(this, w, row0, row1, q, n, a, extra, y, yStride, Tiles);
+        if (Avx512BW.IsSupported) LookupMatMul<Lookup512>.ScaledDots(this, w, row0, row1, q, n, a, extra, y, yStride, Tiles);
+        else LookupMatMul<Lookup256>.ScaledDots(this, w, row0, row1, q, n, a, extra, y, yStride, Tiles);
     }
 
     private static delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> Tiles =>
