@@ -39,4 +39,20 @@ public abstract unsafe class TernaryKernelBase : ITernaryKernel
 
     /// <summary>n ≥ 2 tokens: dots[t·stride + (r − row0)].</summary>
     private protected abstract void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride);
+
+    /// <summary>
+    /// The tokens a mat-mat's table lookup left (<paramref name="done"/> of n were whole blocks): one to the mat-vec, a
+    /// few to the small batch, as <see cref="Dots"/> would send that many, the rest (or all n when the lookup did not
+    /// apply: the small batch was already refused) to <paramref name="tiles"/>.
+    /// </summary>
+    private protected void AfterLookup(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride, int done,
+        delegate*<TernaryMatrix, int, int, sbyte*, int, int*, int, void> tiles)
+    {
+        int rest = n - done;
+        if (rest == 0) return;
+        sbyte* qr = q + (long)done * w.Cols;
+        int* dr = dots + (long)done * stride;
+        if (done > 0 && rest == 1) MatVec(w, row0, row1, qr, dr);
+        else if (done == 0 || !SmallBatch(w, row0, row1, qr, rest, dr, stride)) tiles(w, row0, row1, qr, rest, dr, stride);
+    }
 }

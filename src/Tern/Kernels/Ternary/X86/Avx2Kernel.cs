@@ -36,16 +36,8 @@ public sealed unsafe class Avx2Kernel : TernaryKernelBase
     /// Measured at 2560 × 2560 I2_S, n = 17, DOTNET_EnableAVX512=0, alternating: 130–160 GMAC per CPU-second against
     /// 80–97 with the last token on the tiles.
     /// </summary>
-    private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
-    {
-        int done = LookupMatMul<Lookup256>.Run(w, row0, row1, q, n, dots, stride, &PanelMatMul.Run<Avx2Tiles>);
-        int rest = n - done;
-        sbyte* qr = q + (long)done * w.Cols;
-        int* dr = dots + (long)done * stride;
-        if (rest == 0) return;
-        if (done > 0 && rest == 1) MatVec(w, row0, row1, qr, dr);
-        else if (done == 0 || !SmallBatch(w, row0, row1, qr, rest, dr, stride)) PanelMatMul.Run<Avx2Tiles>(w, row0, row1, qr, rest, dr, stride);
-    }
+    private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
+        AfterLookup(w, row0, row1, q, n, dots, stride, LookupMatMul<Lookup256>.Run(w, row0, row1, q, n, dots, stride, &PanelMatMul.Run<Avx2Tiles>), &PanelMatMul.Run<Avx2Tiles>);
 
     /// <summary>
     /// The rescaled output: whole blocks of 16 tokens by table lookup with the rescale fused into its store (no int

@@ -33,12 +33,12 @@ public sealed unsafe class Avx512BWKernel : TernaryKernelBase
     private protected override bool SmallBatch(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
         BatchMatVecDriver.Run<Avx512BWBatchStep, Avx512BWBatchStep.Planes, Vector512<short>, Vector512<int>>(w, row0, row1, q, n, dots, stride);
 
-    /// <summary>Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul{W}"/> of <see cref="Lookup512"/>), the rest by tiles.</summary>
-    private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
-    {
-        int done = LookupMatMul<Lookup512>.Run(w, row0, row1, q, n, dots, stride, &PanelMatMul.Run<Avx512BWTiles>);
-        if (done < n) PanelMatMul.Run<Avx512BWTiles>(w, row0, row1, q + (long)done * w.Cols, n - done, dots + (long)done * stride, stride);
-    }
+    /// <summary>
+    /// Whole blocks of 32 tokens by table lookup where it applies (<see cref="LookupMatMul{W}"/> of <see cref="Lookup512"/>),
+    /// the last 1–16 tokens to the mat-vec or small batch (<see cref="TernaryKernelBase.AfterLookup"/>), everything else by tiles.
+    /// </summary>
+    private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride) =>
+        AfterLookup(w, row0, row1, q, n, dots, stride, LookupMatMul<Lookup512>.Run(w, row0, row1, q, n, dots, stride, &PanelMatMul.Run<Avx512BWTiles>), &PanelMatMul.Run<Avx512BWTiles>);
 
     /// <summary>
     /// The rescaled output: whole blocks of 32 tokens by table lookup with the rescale fused into its store (no int

@@ -43,14 +43,14 @@ public sealed unsafe class AvxVnniKernel : TernaryKernelBase
 
     /// <summary>
     /// Whole blocks by table lookup where it applies (<see cref="LookupMatMul{W}"/>: 32 tokens with AVX-512BW, else 16),
-    /// the rest by tiles.
+    /// a last single token to the mat-vec (<see cref="TernaryKernelBase.AfterLookup"/>), the rest by tiles.
     /// </summary>
     private protected override void MatMat(TernaryMatrix w, int row0, int row1, sbyte* q, int n, int* dots, int stride)
     {
         int done = Avx512BW.IsSupported
             ? LookupMatMul<Lookup512>.Run(w, row0, row1, q, n, dots, stride, Tiles)
             : LookupMatMul<Lookup256>.Run(w, row0, row1, q, n, dots, stride, Tiles);
-        if (done < n) Tiles(w, row0, row1, q + (long)done * w.Cols, n - done, dots + (long)done * stride, stride);
+        AfterLookup(w, row0, row1, q, n, dots, stride, done, Tiles);
     }
 
     /// <summary>
